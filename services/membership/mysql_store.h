@@ -1,0 +1,135 @@
+#pragma once
+
+// The MySQL (MariaDB) implementation of every repository of store.h, over the schema of
+// migrations/ (embedded as cpts::membership::Migrations(), see migrations.h).
+//
+// How it keeps the contracts of store.h:
+// - Every mutation runs in platform::db::RunInTransaction (retried on deadlock and lock wait
+//   timeout): the rows a callback sees are read with SELECT ... FOR UPDATE, the write-back is
+//   `version = version + 1 WHERE version = ?`, and the member's audit entry is appended to the
+//   platform's shared `audit_log` table (resource_type "member", action
+//   "membership.member.<AuditActionName>") on the same connection, so both commit or neither.
+// - Every write of a member's audit entry happens while that member's row is locked, so the
+//   audit_log ids (AuditEntry::sequence) of one member are in commit order and ListHistory's
+//   keyset never skips an entry.
+// - Reads of a member take two statements (the row, then its places, years, cotisation sums
+//   and current version in one UNION ALL); when the version seen by the second differs from
+//   the row's (a concurrent update in between), the read is done again, so a member is never
+//   returned with the row of one version and the children of another.
+// - Idempotency keys live in `idempotency_keys`, written in the creating transaction; a
+//   concurrent insert of the same key makes the loser start again once (then it replays),
+//   or Aborted.
+// This header includes no connector header: only mysql_*.cc files see <cppconn/...>.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "services/membership/store.h"
+
+namespace cpts::platform::db {
+class ConnectionPool;
+}  // namespace cpts::platform::db
+
+namespace cpts::membership {
+
+class MysqlMembershipStore final : public TenantRepository,
+                                   public ReferenceRepository,
+                                   public MemberRepository,
+                                   public CotisationRepository,
+                                   public ConventionRepository,
+                                   public MandateRepository {
+ public:
+  // `pool` connects as the service's application user to a schema migrated with
+  // {PlatformMigrations(), Migrations()}; it must outlive the store. Thread-safe.
+  explicit MysqlMembershipStore(platform::db::ConnectionPool& pool) : pool_(pool) {}
+  MysqlMembershipStore(const MysqlMembershipStore&) = delete;
+  MysqlMembershipStore& operator=(const MysqlMembershipStore&) = delete;
+
+  // This store as every repository the domain needs.
+  MembershipRepositories Repositories() {
+    return MembershipRepositories{*this, *this, *this, *this, *this, *this};
+  }
+
+  // TenantRepository
+  absl::StatusOr<CreateResult<Tenant>> CreateTenant(const Tenant& tenant,
+                                                    const std::vector<Profession>& seed,
+                                                    const IdempotencyKey* key) override;
+  absl::StatusOr<Tenant> GetTenant(std::string_view tenant_id) override;
+  absl::StatusOr<std::vector<Tenant>> ListTenants(const std::optional<std::string>& after_id,
+                                                  int limit) override;
+  absl::StatusOr<Tenant> UpdateTenant(std::string_view tenant_id,
+                                      absl::FunctionRef<absl::Status(Tenant&)> mutate) override;
+
+  // ReferenceRepository
+  absl::StatusOr<std::vector<Profession>> ListProfessions(std::string_view tenant_id) override;
+  absl::StatusOr<Profession> GetProfession(std::string_view tenant_id,
+                                           std::string_view code) override;
+  absl::Status CreateProfession(std::string_view tenant_id, const Profession& profession) override;
+  absl::StatusOr<CreateResult<College>> CreateCollege(std::string_view tenant_id,
+                                                      const College& college,
+                                                      const IdempotencyKey* key) override;
+  absl::StatusOr<std::vector<College>> ListColleges(std::string_view tenant_id) override;
+  absl::StatusOr<College> GetCollege(std::string_view tenant_id,
+                                     std::string_view college_id) override;
+
+  // MemberRepository
+  absl::StatusOr<CreateResult<Member>> CreateMember(const Member& member, const IdempotencyKey* key,
+                                                    AuditEntry audit) override;
+  absl::StatusOr<Member> GetMember(std::string_view tenant_id, std::string_view member_id) override;
+  absl::StatusOr<std::vector<Member>> BatchGetMembers(
+      std::string_view tenant_id, const std::vector<std::string>& member_ids) override;
+  absl::StatusOr<std::vector<Member>> ListMembers(std::string_view tenant_id,
+                                                  const MemberFilter& filter,
+                                                  const std::optional<MemberCursor>& after,
+                                                  int limit) override;
+  absl::StatusOr<Member> UpdateMember(std::string_view tenant_id, std::string_view member_id,
+                                      absl::FunctionRef<absl::Status(Member&, AuditEntry&)> mutate,
+                                      AuditEntry audit) override;
+  absl::StatusOr<std::vector<AuditEntry>> ListHistory(std::string_view tenant_id,
+                                                      std::string_view member_id,
+                                                      std::optional<int64_t> after_sequence,
+                                                      int limit) override;
+
+  // CotisationRepository
+  absl::StatusOr<CreateResult<Cotisation>> RecordCotisation(
+      std::string_view tenant_id, const Cotisation& cotisation, const IdempotencyKey* key,
+      absl::FunctionRef<absl::Status(const Member&)> check, AuditEntry audit) override;
+  absl::StatusOr<std::vector<Cotisation>> ListCotisations(std::string_view tenant_id,
+                                                          std::string_view member_id) override;
+
+  // ConventionRepository
+  absl::StatusOr<CreateResult<EmployerConvention>> CreateConvention(
+      std::string_view tenant_id, const EmployerConvention& convention, const IdempotencyKey* key,
+      absl::FunctionRef<absl::Status(const Member&, const Member&,
+                                     const std::vector<EmployerConvention>&)>
+          check,
+      AuditEntry audit) override;
+  absl::StatusOr<EmployerConvention> GetConvention(std::string_view tenant_id,
+                                                   std::string_view convention_id) override;
+  absl::StatusOr<std::vector<EmployerConvention>> ListConventions(
+      std::string_view tenant_id, std::string_view member_id) override;
+  absl::StatusOr<EmployerConvention> UpdateConvention(
+      std::string_view tenant_id, std::string_view convention_id,
+      absl::FunctionRef<absl::Status(EmployerConvention&, AuditEntry&)> mutate,
+      AuditEntry audit) override;
+
+  // MandateRepository
+  absl::StatusOr<CreateResult<Mandate>> CreateMandate(
+      std::string_view tenant_id, const Mandate& mandate, const IdempotencyKey* key,
+      absl::FunctionRef<absl::Status(const Member&, const std::vector<Mandate>&)> check,
+      AuditEntry audit) override;
+  absl::StatusOr<Mandate> GetMandate(std::string_view tenant_id,
+                                     std::string_view mandate_id) override;
+  absl::StatusOr<std::vector<Mandate>> ListMandates(std::string_view tenant_id,
+                                                    const MandateFilter& filter) override;
+  absl::StatusOr<Mandate> UpdateMandate(
+      std::string_view tenant_id, std::string_view mandate_id,
+      absl::FunctionRef<absl::Status(Mandate&, AuditEntry&)> mutate, AuditEntry audit) override;
+
+ private:
+  platform::db::ConnectionPool& pool_;
+};
+
+}  // namespace cpts::membership

@@ -1,0 +1,214 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "services/platform/auth/jwt_verifier.h"
+#include "services/platform/auth/principal.h"
+#include "services/platform/server/metrics.h"
+
+namespace cpts::platform {
+
+// What a handler sees of the call besides its request.
+struct CallContext {
+  const auth::Principal& principal;
+  grpc::ServerContext& grpc_context;
+};
+
+// Who may call a method. The auth stage refuses everything else before the handler runs.
+struct MethodPolicy {
+  // No token needed (reserved for what must stay open; health and reflection are separate).
+  bool open = false;
+  // The caller needs at least one of these roles; empty means any verified caller.
+  std::vector<std::string> roles;
+  // Most methods act inside the caller's tenant; platform-admin methods may not need one.
+  bool require_tenant = true;
+};
+
+inline MethodPolicy AllowRoles(std::initializer_list<std::string_view> roles,
+                               bool require_tenant = true) {
+  MethodPolicy p;
+  for (auto r : roles) p.roles.emplace_back(r);
+  p.require_tenant = require_tenant;
+  return p;
+}
+
+struct RpcServerOptions {
+  std::string address = "0.0.0.0";
+  int port = 0;  // 0 picks a free port (tests)
+  // Threading: `threads` workers share `completion_queues` queues. A worker takes a call from its
+  // queue and runs the handler to completion on the same thread, database call included: no
+  // hand-off between a polling thread and a handler pool (see docs/threading.md).
+  int completion_queues = 2;
+  int threads = 16;
+  bool enable_reflection = true;
+  bool log_requests = true;
+  // TLS: serve plaintext when cert_file is empty; require client certificates when
+  // client_ca_file is set and require_client_cert is true (mTLS).
+  std::string tls_cert_file{}, tls_key_file{}, tls_client_ca_file{};
+  bool require_client_cert = false;
+};
+
+namespace internal {
+class CallTag {
+ public:
+  virtual ~CallTag() = default;
+  virtual void Proceed(bool ok) = 0;
+};
+struct MethodEntry;
+}  // namespace internal
+
+// A gRPC server over the async completion-queue API, with our per-call pipeline:
+// authenticate (bearer JWT) -> authorize (MethodPolicy) -> handler -> status mapping ->
+// metrics and one log line. Handlers are plain functions returning absl::Status.
+class RpcServer {
+ public:
+  template <class Req, class Resp>
+  using Handler = std::function<absl::Status(const CallContext&, const Req&, Resp*)>;
+
+  // `verifier` may be null only when every method is open (tests of the server itself).
+  RpcServer(RpcServerOptions options, const auth::JwtVerifier* verifier, MetricsRegistry& metrics);
+  ~RpcServer();
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+
+  // Registers the async flavour of a generated service, e.g.
+  //   auto* svc = server.AddService<v1::MembershipService>();
+  template <class GeneratedService>
+  typename GeneratedService::AsyncService* AddService() {
+    auto service = std::make_unique<typename GeneratedService::AsyncService>();
+    auto* raw = service.get();
+    services_.push_back(std::move(service));
+    service_names_.emplace_back(GeneratedService::service_full_name());
+    return raw;
+  }
+
+  // Registers one unary method of a service returned by AddService, e.g.
+  //   server.AddUnary(svc, &Svc::AsyncService::RequestGetMember, "GetMember", policy, handler);
+  template <class AsyncService, class Req, class Resp>
+  void AddUnary(AsyncService* service,
+                void (AsyncService::*request)(grpc::ServerContext*, Req*,
+                                              grpc::ServerAsyncResponseWriter<Resp>*,
+                                              grpc::CompletionQueue*, grpc::ServerCompletionQueue*,
+                                              void*),
+                std::string_view method_name, MethodPolicy policy, Handler<Req, Resp> handler);
+
+  // Binds, starts the workers and marks the services SERVING in the health service.
+  absl::Status Start();
+  int port() const { return port_; }
+  // Health status of every registered service (and the overall "" service).
+  void SetServing(bool serving);
+  // Stops accepting calls, lets in-flight calls finish until `drain` has passed (then cancels
+  // them), and joins the workers. Idempotent.
+  void Shutdown(absl::Duration drain);
+
+  // Runs the auth/metrics/logging pipeline around `body`; public for the call objects only.
+  grpc::Status Dispatch(grpc::ServerContext& context, const internal::MethodEntry& method,
+                        const std::function<absl::Status(const CallContext&)>& body);
+
+ private:
+  void WorkerLoop(grpc::ServerCompletionQueue* cq);
+
+  RpcServerOptions options_;
+  const auth::JwtVerifier* verifier_;
+  MetricsRegistry& metrics_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::vector<std::string> service_names_;
+  std::vector<std::unique_ptr<internal::MethodEntry>> methods_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
+  std::vector<std::thread> workers_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+namespace internal {
+
+struct MethodEntry {
+  std::string full_name;  // "/cpts.membership.v1.MembershipService/GetMember"
+  MethodPolicy policy;
+  MethodMetrics* metrics = nullptr;
+  // Posts one request for this method on a queue; called at start and after every accepted call.
+  std::function<void(grpc::ServerCompletionQueue*)> arm;
+};
+
+template <class AsyncService, class Req, class Resp>
+class UnaryCall final : public CallTag {
+ public:
+  using RequestFn = void (AsyncService::*)(grpc::ServerContext*, Req*,
+                                           grpc::ServerAsyncResponseWriter<Resp>*,
+                                           grpc::CompletionQueue*, grpc::ServerCompletionQueue*,
+                                           void*);
+  struct Binding {
+    AsyncService* service;
+    RequestFn request;
+    RpcServer::Handler<Req, Resp> handler;
+    const MethodEntry* entry;
+    RpcServer* server;
+  };
+
+  UnaryCall(const Binding& binding, grpc::ServerCompletionQueue* cq)
+      : binding_(binding), cq_(cq), writer_(&context_) {
+    (binding_.service->*binding_.request)(&context_, &request_, &writer_, cq_, cq_, this);
+  }
+
+  void Proceed(bool ok) override {
+    if (finishing_ || !ok) {  // response sent, or the server is shutting down
+      delete this;
+      return;
+    }
+    finishing_ = true;
+    binding_.entry->arm(cq_);
+    Resp response;
+    const grpc::Status status = binding_.server->Dispatch(
+        context_, *binding_.entry,
+        [&](const CallContext& call) { return binding_.handler(call, request_, &response); });
+    if (status.ok()) {
+      writer_.Finish(response, status, this);
+    } else {
+      writer_.FinishWithError(status, this);
+    }
+  }
+
+ private:
+  Binding binding_;
+  grpc::ServerCompletionQueue* cq_;
+  grpc::ServerContext context_;
+  Req request_;
+  grpc::ServerAsyncResponseWriter<Resp> writer_;
+  bool finishing_ = false;
+};
+
+}  // namespace internal
+
+template <class AsyncService, class Req, class Resp>
+void RpcServer::AddUnary(AsyncService* service,
+                         void (AsyncService::*request)(grpc::ServerContext*, Req*,
+                                                       grpc::ServerAsyncResponseWriter<Resp>*,
+                                                       grpc::CompletionQueue*,
+                                                       grpc::ServerCompletionQueue*, void*),
+                         std::string_view method_name, MethodPolicy policy,
+                         Handler<Req, Resp> handler) {
+  auto entry = std::make_unique<internal::MethodEntry>();
+  std::string service_name;
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (services_[i].get() == service) service_name = service_names_[i];
+  }
+  entry->full_name = "/" + service_name + "/" + std::string(method_name);
+  entry->policy = std::move(policy);
+  entry->metrics = metrics_.RegisterMethod(entry->full_name);
+  using Call = internal::UnaryCall<AsyncService, Req, Resp>;
+  typename Call::Binding binding{service, request, std::move(handler), entry.get(), this};
+  entry->arm = [binding](grpc::ServerCompletionQueue* cq) { new Call(binding, cq); };
+  methods_.push_back(std::move(entry));
+}
+
+}  // namespace cpts::platform
