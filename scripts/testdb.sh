@@ -69,6 +69,9 @@ datadir=$DIR/data
 socket=$DIR/mysqld.sock
 pid-file=$DIR/mysqld.pid
 log-error=$DIR/error.log
+# Private: at start-up mariadbd deletes every #sql* file of its tmpdir, which in a shared /tmp
+# breaks another server being bootstrapped at the same moment.
+tmpdir=$DIR/tmp
 port=$port
 bind-address=127.0.0.1
 skip-name-resolve
@@ -100,6 +103,7 @@ start() {
     return 0
   fi
   write_config "$port"
+  mkdir -p "$DIR/tmp"
   if [[ ! -d "$DIR/data/mysql" ]]; then
     local install_db password
     install_db=$(find_exe mariadb-install-db)

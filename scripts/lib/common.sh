@@ -7,6 +7,12 @@ BUILD="${CPTS_BUILD_DIR:-$ROOT/build}"
 SERVICES=(membership projects finance access)
 declare -A GRPC_PORT=([membership]=50051 [projects]=50052 [finance]=50053 [access]=50054)
 declare -A HTTP_PORT=([membership]=9051 [projects]=9052 [finance]=9053 [access]=9054)
+# The gRPC peers each service calls (DESIGN.md, "Cross-service calls").
+declare -A PEER_FLAGS=(
+  [projects]="--membership_address=127.0.0.1:50051 --finance_address=127.0.0.1:50053"
+  [finance]="--membership_address=127.0.0.1:50051 --projects_address=127.0.0.1:50052 --access_address=127.0.0.1:50054"
+  [access]="--membership_address=127.0.0.1:50051"
+)
 DB_PORT="${CPTS_DB_PORT:-3307}"
 JWT_ISSUER="cpts-dev"
 JWT_AUDIENCE="cpts"
@@ -26,52 +32,22 @@ build() {
 service_binary() { echo "$BUILD/services/$1/$1_server"; }
 service_exists() { [ -f "$ROOT/services/$1/main.cc" ]; }
 
-# A private mariadbd: data under $1, TCP on 127.0.0.1:$2, runs as the current user. Idempotent.
+# The private MariaDB of $1 (scripts/testdb.sh does the work: one way to start one), on port $2.
 mariadb_start() {
-  local dir=$1 port=$2 cnf=$1/my.cnf
-  mkdir -p "$dir"
-  cat >"$cnf" <<CNF
-[client]
-port=$port
-socket=$dir/mysqld.sock
-default-character-set=utf8mb4
-[mariadbd]
-user=$(id -un)
-datadir=$dir/data
-socket=$dir/mysqld.sock
-pid-file=$dir/mysqld.pid
-log-error=$dir/error.log
-port=$port
-bind-address=127.0.0.1
-skip-name-resolve
-character-set-server=utf8mb4
-collation-server=utf8mb4_unicode_ci
-innodb_buffer_pool_size=256M
-innodb_flush_log_at_trx_commit=2
-max_connections=500
-skip-log-bin
-CNF
-  if mariadb-admin --defaults-file="$cnf" -uroot --silent ping >/dev/null 2>&1; then return 0; fi
-  if [ ! -d "$dir/data/mysql" ]; then
-    mariadb-install-db --defaults-file="$cnf" --skip-test-db >"$dir/install.log" 2>&1 ||
-      die "mariadb-install-db failed: see $dir/install.log"
-  fi
-  (setsid mariadbd --defaults-file="$cnf" >/dev/null 2>&1 &)
-  for _ in $(seq 1 600); do
-    mariadb-admin --defaults-file="$cnf" -uroot --silent ping >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  die "mariadbd did not start: see $dir/error.log"
+  "$ROOT/scripts/testdb.sh" start "$1" "$2" >/dev/null
 }
 
 mariadb_stop() {
-  local cnf=$1/my.cnf
-  [ -f "$cnf" ] || return 0
-  mariadb-admin --defaults-file="$cnf" -uroot --silent ping >/dev/null 2>&1 || return 0
-  mariadb-admin --defaults-file="$cnf" -uroot shutdown
+  [ -f "$1/my.cnf" ] || return 0
+  "$ROOT/scripts/testdb.sh" stop "$1"
 }
 
-mariadb_root() { mariadb --defaults-file="$1/my.cnf" -uroot "${@:2}"; }
+# SQL as the server's administrator, over TCP (works whatever the OS user is).
+mariadb_root() {
+  local dir=$1
+  mariadb --defaults-file="$dir/my.cnf" --protocol=TCP -h127.0.0.1 -ucpts_admin \
+    --password="$(cat "$dir/admin_password")" "${@:2}"
+}
 
 # A random secret, stored once under .dev/secrets and reused by later runs.
 secret() {

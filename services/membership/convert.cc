@@ -9,7 +9,7 @@ namespace {
 // Domain enums mirror the proto enums value for value (both start with UNSPECIFIED = 0), so
 // a range check is the whole conversion.
 template <typename E>
-absl::StatusOr<E> EnumFromProto(int value, int max, std::string_view field) {
+absl::StatusOr<E> EnumFromProto(int value, int max, absl::string_view field) {
   if (value < 0 || value > max) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": unknown value ", value));
   }
@@ -37,13 +37,13 @@ void ToProto(absl::CivilDay day, common::v1::Date* out) {
   out->set_day(day.day());
 }
 
-absl::StatusOr<absl::CivilDay> RequiredDay(const common::v1::Date& date, std::string_view field) {
+absl::StatusOr<absl::CivilDay> RequiredDay(const common::v1::Date& date, absl::string_view field) {
   if (date.year() == 0 && date.month() == 0 && date.day() == 0) return absl::CivilDay();
   return MakeCivilDay(date.year(), date.month(), date.day(), field);
 }
 
 absl::StatusOr<std::optional<absl::CivilDay>> OptionalDay(const common::v1::Date& date,
-                                                          std::string_view field) {
+                                                          absl::string_view field) {
   if (date.year() == 0 && date.month() == 0 && date.day() == 0) return std::nullopt;
   CPTS_ASSIGN_OR_RETURN(absl::CivilDay day,
                         MakeCivilDay(date.year(), date.month(), date.day(), field));
@@ -78,7 +78,7 @@ void ToProto(const Tenant& in, v1::Tenant* out) {
   out->set_etag(EtagFor(in.version));
 }
 
-absl::StatusOr<Member> FromProto(const v1::Member& in, std::string_view field) {
+absl::StatusOr<Member> FromProto(const v1::Member& in, absl::string_view field) {
   Member m;
   m.id = in.id();
   CPTS_ASSIGN_OR_RETURN(m.kind, EnumFromProto<MemberKind>(in.kind(), v1::MemberKind_MAX,
@@ -275,11 +275,11 @@ void ToProto(const AuditEntry& in, v1::MemberHistoryEntry* out) {
   out->set_details(in.details);
 }
 
-absl::StatusOr<MemberStatus> StatusFromProto(int value, std::string_view field) {
+absl::StatusOr<MemberStatus> StatusFromProto(int value, absl::string_view field) {
   return EnumFromProto<MemberStatus>(value, v1::MemberStatus_MAX, field);
 }
 
-absl::StatusOr<MandateBody> BodyFromProto(int value, std::string_view field) {
+absl::StatusOr<MandateBody> BodyFromProto(int value, absl::string_view field) {
   return EnumFromProto<MandateBody>(value, v1::MandateBody_MAX, field);
 }
 

@@ -5,9 +5,9 @@
 // business rule lives in the domain.
 
 #include <optional>
-#include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "cpts/common/v1/date.pb.h"
@@ -25,15 +25,15 @@ void ToProto(absl::CivilDay day, common::v1::Date* out);
 
 // A date the request must carry: an unset one becomes 1970-01-01, which the domain refuses
 // with the field's name.
-absl::StatusOr<absl::CivilDay> RequiredDay(const common::v1::Date& date, std::string_view field);
+absl::StatusOr<absl::CivilDay> RequiredDay(const common::v1::Date& date, absl::string_view field);
 // An optional date: all-zero = nullopt.
 absl::StatusOr<std::optional<absl::CivilDay>> OptionalDay(const common::v1::Date& date,
-                                                          std::string_view field);
+                                                          absl::string_view field);
 
 absl::StatusOr<Tenant> FromProto(const v1::Tenant& in);
 void ToProto(const Tenant& in, v1::Tenant* out);
 
-absl::StatusOr<Member> FromProto(const v1::Member& in, std::string_view field);
+absl::StatusOr<Member> FromProto(const v1::Member& in, absl::string_view field);
 void ToProto(const MemberView& in, v1::Member* out);
 
 Profession FromProto(const v1::Profession& in);
@@ -54,7 +54,7 @@ void ToProto(const Mandate& in, v1::Mandate* out);
 void ToProto(const MemberProfile& in, v1::MemberProfile* out);
 void ToProto(const AuditEntry& in, v1::MemberHistoryEntry* out);
 
-absl::StatusOr<MemberStatus> StatusFromProto(int value, std::string_view field);
-absl::StatusOr<MandateBody> BodyFromProto(int value, std::string_view field);
+absl::StatusOr<MemberStatus> StatusFromProto(int value, absl::string_view field);
+absl::StatusOr<MandateBody> BodyFromProto(int value, absl::string_view field);
 
 }  // namespace cpts::membership

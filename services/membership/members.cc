@@ -696,11 +696,9 @@ absl::StatusOr<Member> Membership::PrepareNewMember(const Principal& caller, con
   return m;
 }
 
-absl::StatusOr<MemberView> Membership::CreateMemberRecord(const Principal& caller, Member member,
-                                                          absl::string_view scope,
-                                                          absl::string_view request_id,
-                                                          std::string fingerprint,
-                                                          AuditEntry audit) {
+absl::StatusOr<MemberView> Membership::CreateMemberRecord(
+    const Principal& caller, const Member& member, absl::string_view scope,
+    absl::string_view request_id, std::string fingerprint, AuditEntry audit) {
   const auto key = MakeKey(scope, request_id, std::move(fingerprint));
   auto created = repos_.members.CreateMember(member, KeyOrNull(key), std::move(audit));
   if (!created.ok()) return MapDuplicateRpps(created.status(), !member.rpps.empty());
@@ -729,7 +727,7 @@ absl::StatusOr<MemberView> Membership::CreateMember(const Principal& caller,
     m.membership_years = {request.activate_for_year};
     details = absl::StrCat("status=ACTIVE year=", request.activate_for_year);
   }
-  return CreateMemberRecord(caller, std::move(m), "CreateMember", request.request_id, f.Digest(),
+  return CreateMemberRecord(caller, m, "CreateMember", request.request_id, f.Digest(),
                             NewAudit(caller, AuditAction::kCreated, "", details));
 }
 
@@ -748,7 +746,7 @@ absl::StatusOr<MemberView> Membership::SubmitAdhesion(const Principal& caller,
   m.adhesion.submit_time = m.create_time;
   m.adhesion.message = std::move(message);
   return CreateMemberRecord(
-      caller, std::move(m), "SubmitAdhesion", request.request_id, f.Digest(),
+      caller, m, "SubmitAdhesion", request.request_id, f.Digest(),
       NewAudit(caller, AuditAction::kAdhesionSubmitted, "", "status=PENDING"));
 }
 

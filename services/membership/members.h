@@ -273,7 +273,7 @@ class Membership final {
   // and fills id, tenant, times, sort_name and consent times.
   absl::StatusOr<Member> PrepareNewMember(const Principal& caller, const Member& input,
                                           bool require_email);
-  absl::StatusOr<MemberView> CreateMemberRecord(const Principal& caller, Member member,
+  absl::StatusOr<MemberView> CreateMemberRecord(const Principal& caller, const Member& member,
                                                 absl::string_view scope,
                                                 absl::string_view request_id,
                                                 std::string fingerprint, AuditEntry audit);

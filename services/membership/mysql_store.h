@@ -23,9 +23,9 @@
 
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "services/membership/store.h"
 
 namespace cpts::platform::db {
@@ -56,76 +56,77 @@ class MysqlMembershipStore final : public TenantRepository,
   absl::StatusOr<CreateResult<Tenant>> CreateTenant(const Tenant& tenant,
                                                     const std::vector<Profession>& seed,
                                                     const IdempotencyKey* key) override;
-  absl::StatusOr<Tenant> GetTenant(std::string_view tenant_id) override;
+  absl::StatusOr<Tenant> GetTenant(absl::string_view tenant_id) override;
   absl::StatusOr<std::vector<Tenant>> ListTenants(const std::optional<std::string>& after_id,
                                                   int limit) override;
-  absl::StatusOr<Tenant> UpdateTenant(std::string_view tenant_id,
+  absl::StatusOr<Tenant> UpdateTenant(absl::string_view tenant_id,
                                       absl::FunctionRef<absl::Status(Tenant&)> mutate) override;
 
   // ReferenceRepository
-  absl::StatusOr<std::vector<Profession>> ListProfessions(std::string_view tenant_id) override;
-  absl::StatusOr<Profession> GetProfession(std::string_view tenant_id,
-                                           std::string_view code) override;
-  absl::Status CreateProfession(std::string_view tenant_id, const Profession& profession) override;
-  absl::StatusOr<CreateResult<College>> CreateCollege(std::string_view tenant_id,
+  absl::StatusOr<std::vector<Profession>> ListProfessions(absl::string_view tenant_id) override;
+  absl::StatusOr<Profession> GetProfession(absl::string_view tenant_id,
+                                           absl::string_view code) override;
+  absl::Status CreateProfession(absl::string_view tenant_id, const Profession& profession) override;
+  absl::StatusOr<CreateResult<College>> CreateCollege(absl::string_view tenant_id,
                                                       const College& college,
                                                       const IdempotencyKey* key) override;
-  absl::StatusOr<std::vector<College>> ListColleges(std::string_view tenant_id) override;
-  absl::StatusOr<College> GetCollege(std::string_view tenant_id,
-                                     std::string_view college_id) override;
+  absl::StatusOr<std::vector<College>> ListColleges(absl::string_view tenant_id) override;
+  absl::StatusOr<College> GetCollege(absl::string_view tenant_id,
+                                     absl::string_view college_id) override;
 
   // MemberRepository
   absl::StatusOr<CreateResult<Member>> CreateMember(const Member& member, const IdempotencyKey* key,
                                                     AuditEntry audit) override;
-  absl::StatusOr<Member> GetMember(std::string_view tenant_id, std::string_view member_id) override;
+  absl::StatusOr<Member> GetMember(absl::string_view tenant_id,
+                                   absl::string_view member_id) override;
   absl::StatusOr<std::vector<Member>> BatchGetMembers(
-      std::string_view tenant_id, const std::vector<std::string>& member_ids) override;
-  absl::StatusOr<std::vector<Member>> ListMembers(std::string_view tenant_id,
+      absl::string_view tenant_id, const std::vector<std::string>& member_ids) override;
+  absl::StatusOr<std::vector<Member>> ListMembers(absl::string_view tenant_id,
                                                   const MemberFilter& filter,
                                                   const std::optional<MemberCursor>& after,
                                                   int limit) override;
-  absl::StatusOr<Member> UpdateMember(std::string_view tenant_id, std::string_view member_id,
+  absl::StatusOr<Member> UpdateMember(absl::string_view tenant_id, absl::string_view member_id,
                                       absl::FunctionRef<absl::Status(Member&, AuditEntry&)> mutate,
                                       AuditEntry audit) override;
-  absl::StatusOr<std::vector<AuditEntry>> ListHistory(std::string_view tenant_id,
-                                                      std::string_view member_id,
+  absl::StatusOr<std::vector<AuditEntry>> ListHistory(absl::string_view tenant_id,
+                                                      absl::string_view member_id,
                                                       std::optional<int64_t> after_sequence,
                                                       int limit) override;
 
   // CotisationRepository
   absl::StatusOr<CreateResult<Cotisation>> RecordCotisation(
-      std::string_view tenant_id, const Cotisation& cotisation, const IdempotencyKey* key,
+      absl::string_view tenant_id, const Cotisation& cotisation, const IdempotencyKey* key,
       absl::FunctionRef<absl::Status(const Member&)> check, AuditEntry audit) override;
-  absl::StatusOr<std::vector<Cotisation>> ListCotisations(std::string_view tenant_id,
-                                                          std::string_view member_id) override;
+  absl::StatusOr<std::vector<Cotisation>> ListCotisations(absl::string_view tenant_id,
+                                                          absl::string_view member_id) override;
 
   // ConventionRepository
   absl::StatusOr<CreateResult<EmployerConvention>> CreateConvention(
-      std::string_view tenant_id, const EmployerConvention& convention, const IdempotencyKey* key,
+      absl::string_view tenant_id, const EmployerConvention& convention, const IdempotencyKey* key,
       absl::FunctionRef<absl::Status(const Member&, const Member&,
                                      const std::vector<EmployerConvention>&)>
           check,
       AuditEntry audit) override;
-  absl::StatusOr<EmployerConvention> GetConvention(std::string_view tenant_id,
-                                                   std::string_view convention_id) override;
+  absl::StatusOr<EmployerConvention> GetConvention(absl::string_view tenant_id,
+                                                   absl::string_view convention_id) override;
   absl::StatusOr<std::vector<EmployerConvention>> ListConventions(
-      std::string_view tenant_id, std::string_view member_id) override;
+      absl::string_view tenant_id, absl::string_view member_id) override;
   absl::StatusOr<EmployerConvention> UpdateConvention(
-      std::string_view tenant_id, std::string_view convention_id,
+      absl::string_view tenant_id, absl::string_view convention_id,
       absl::FunctionRef<absl::Status(EmployerConvention&, AuditEntry&)> mutate,
       AuditEntry audit) override;
 
   // MandateRepository
   absl::StatusOr<CreateResult<Mandate>> CreateMandate(
-      std::string_view tenant_id, const Mandate& mandate, const IdempotencyKey* key,
+      absl::string_view tenant_id, const Mandate& mandate, const IdempotencyKey* key,
       absl::FunctionRef<absl::Status(const Member&, const std::vector<Mandate>&)> check,
       AuditEntry audit) override;
-  absl::StatusOr<Mandate> GetMandate(std::string_view tenant_id,
-                                     std::string_view mandate_id) override;
-  absl::StatusOr<std::vector<Mandate>> ListMandates(std::string_view tenant_id,
+  absl::StatusOr<Mandate> GetMandate(absl::string_view tenant_id,
+                                     absl::string_view mandate_id) override;
+  absl::StatusOr<std::vector<Mandate>> ListMandates(absl::string_view tenant_id,
                                                     const MandateFilter& filter) override;
   absl::StatusOr<Mandate> UpdateMandate(
-      std::string_view tenant_id, std::string_view mandate_id,
+      absl::string_view tenant_id, absl::string_view mandate_id,
       absl::FunctionRef<absl::Status(Mandate&, AuditEntry&)> mutate, AuditEntry audit) override;
 
  private:

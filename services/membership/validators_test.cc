@@ -17,7 +17,7 @@ using ::cpts::testing::IsOk;
 using ::cpts::testing::StatusIs;
 
 // A valid RPPS: 10 digits followed by their Luhn check digit.
-std::string ValidRpps(std::string first10) {
+std::string ValidRpps(const std::string& first10) {
   return absl::StrCat(first10, LuhnCheckDigit(first10));
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -93,13 +94,14 @@ class RpcServer {
 
   // Registers one unary method of a service returned by AddService, e.g.
   //   server.AddUnary(svc, &Svc::AsyncService::RequestGetMember, "GetMember", policy, handler);
-  template <class AsyncService, class Req, class Resp>
+  // `Base` is the generated WithAsyncMethod_X layer that declares RequestX.
+  template <class AsyncService, class Base, class Req, class Resp>
   void AddUnary(AsyncService* service,
-                void (AsyncService::*request)(grpc::ServerContext*, Req*,
-                                              grpc::ServerAsyncResponseWriter<Resp>*,
-                                              grpc::CompletionQueue*, grpc::ServerCompletionQueue*,
-                                              void*),
-                std::string_view method_name, MethodPolicy policy, Handler<Req, Resp> handler);
+                void (Base::*request)(grpc::ServerContext*, Req*,
+                                      grpc::ServerAsyncResponseWriter<Resp>*,
+                                      grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*),
+                std::string_view method_name, MethodPolicy policy,
+                std::type_identity_t<Handler<Req, Resp>> handler);
 
   // Binds, starts the workers and marks the services SERVING in the health service.
   absl::Status Start();
@@ -189,14 +191,15 @@ class UnaryCall final : public CallTag {
 
 }  // namespace internal
 
-template <class AsyncService, class Req, class Resp>
+template <class AsyncService, class Base, class Req, class Resp>
 void RpcServer::AddUnary(AsyncService* service,
-                         void (AsyncService::*request)(grpc::ServerContext*, Req*,
-                                                       grpc::ServerAsyncResponseWriter<Resp>*,
-                                                       grpc::CompletionQueue*,
-                                                       grpc::ServerCompletionQueue*, void*),
+                         void (Base::*request)(grpc::ServerContext*, Req*,
+                                               grpc::ServerAsyncResponseWriter<Resp>*,
+                                               grpc::CompletionQueue*, grpc::ServerCompletionQueue*,
+                                               void*),
                          std::string_view method_name, MethodPolicy policy,
-                         Handler<Req, Resp> handler) {
+                         std::type_identity_t<Handler<Req, Resp>> handler) {
+  static_assert(std::is_base_of_v<Base, AsyncService>, "request method of another service");
   auto entry = std::make_unique<internal::MethodEntry>();
   std::string service_name;
   for (size_t i = 0; i < services_.size(); ++i) {
@@ -205,8 +208,9 @@ void RpcServer::AddUnary(AsyncService* service,
   entry->full_name = "/" + service_name + "/" + std::string(method_name);
   entry->policy = std::move(policy);
   entry->metrics = metrics_.RegisterMethod(entry->full_name);
-  using Call = internal::UnaryCall<AsyncService, Req, Resp>;
-  typename Call::Binding binding{service, request, std::move(handler), entry.get(), this};
+  using Call = internal::UnaryCall<Base, Req, Resp>;
+  typename Call::Binding binding{static_cast<Base*>(service), request, std::move(handler),
+                                 entry.get(), this};
   entry->arm = [binding](grpc::ServerCompletionQueue* cq) { new Call(binding, cq); };
   methods_.push_back(std::move(entry));
 }

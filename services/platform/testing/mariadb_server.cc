@@ -338,6 +338,8 @@ absl::Status MariaDbServer::Initialize() {
   const std::string& d = dir_;
   // --defaults-file keeps /etc/mysql out. Durability is traded for speed (tests throw the data
   // away); native AIO is off because many servers at once exhaust the kernel's aio contexts.
+  // A private tmpdir: at start-up mariadbd deletes every #sql* file of its tmpdir, which with a
+  // shared /tmp destroys the temporary tables of another server being bootstrapped meanwhile.
   std::string cnf = absl::StrCat(               //
       "[client]\n",                             //
       "port=", port_, "\n",                     //
@@ -349,6 +351,7 @@ absl::Status MariaDbServer::Initialize() {
       "socket=", d, "/mysqld.sock\n",           //
       "pid-file=", d, "/mysqld.pid\n",          //
       "log-error=", d, "/error.log\n",          //
+      "tmpdir=", d, "/tmp\n",                   //
       "port=", port_, "\n",                     //
       "bind-address=127.0.0.1\n",               //
       "skip-name-resolve\n",                    //
@@ -362,6 +365,11 @@ absl::Status MariaDbServer::Initialize() {
       "skip-log-bin\n",                         //
       "max_connections=500\n");
   CPTS_RETURN_IF_ERROR(WriteFile(config_path_, cnf));
+  std::error_code mkdir_error;
+  fs::create_directories(d + "/tmp", mkdir_error);
+  if (mkdir_error) {
+    return absl::InternalError(absl::StrCat("cannot create ", d, "/tmp: ", mkdir_error.message()));
+  }
   if (fs::exists(d + "/data/mysql")) {
     return absl::OkStatus();  // a retry on another port
   }
