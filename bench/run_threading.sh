@@ -19,7 +19,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CPTS_BUILD_DIR="${CPTS_BENCH_BUILD_DIR:-$ROOT/build-bench}"
-# shellcheck source=../scripts/lib/common.sh
+# shellcheck source=scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"  # log, die, mariadb_start, mariadb_stop, mariadb_root
 
 BUILD_FIRST=1
@@ -148,7 +148,7 @@ JSONL="$OUT/threading-$STAMP.jsonl"
 MD="$OUT/threading-$STAMP.md"
 : >"$JSONL"
 
-start_server() {  # name mode flags...
+start_server() {  # name mode flags...; sets SERVER_PID and PORT
   local name=$1 mode=$2
   shift 2
   rm -f "$TMP/ready.json"
@@ -157,7 +157,7 @@ start_server() {  # name mode flags...
     --http_address=127.0.0.1 --http_port=0 --db_port="$DB_PORT" --db_user=bench \
     --db_schema=bench --tenant="$TENANT" --jwt_issuer=cpts-bench --jwt_audience=cpts \
     --jwt_public_key_file="$TMP/keys/dev-jwt-public.pem" --ready_file="$TMP/ready.json" \
-    "$@" 2>"$TMP/$name.log" &
+    "$@" >/dev/null 2>"$TMP/$name.log" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     [ -s "$TMP/ready.json" ] && break
@@ -165,7 +165,7 @@ start_server() {  # name mode flags...
     sleep 0.1
   done
   [ -s "$TMP/ready.json" ] || die "$name did not write its ready file"
-  sed -n 's/.*"grpc_port":\([0-9]*\).*/\1/p' "$TMP/ready.json"
+  PORT=$(sed -n 's/.*"grpc_port":\([0-9]*\).*/\1/p' "$TMP/ready.json")
 }
 
 log "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -173,19 +173,19 @@ log "${#CONFIGS[@]} configurations x ${#CONCURRENCIES[@]} concurrencies, ${WARMU
 for config in "${CONFIGS[@]}"; do
   IFS='|' read -r name mode flags <<<"$config"
   # shellcheck disable=SC2086
-  port=$(start_server "$name" "$mode" $flags)
+  start_server "$name" "$mode" $flags
   for c in "${CONCURRENCIES[@]}"; do
     wait_until_idle
     load=$(load1)
     token_flag=()
     [ "$mode" = platform ] && token_flag=(--bearer_token_file="$TMP/token")
-    "$LOAD_BIN" --target="127.0.0.1:$port" --scenario=bench.point_read \
+    "$LOAD_BIN" --target="127.0.0.1:$PORT" --scenario=bench.point_read \
       --param="rows=$ROWS" --concurrency="$c" --channels=4 --threads=1 \
       --warmup="${WARMUP}s" --duration="${DURATION}s" "${token_flag[@]}" \
       --watch_pid="server=$SERVER_PID,mariadb=$DB_PID" \
       --tag="config=$name,mode=$mode,flags=$flags,load_avg=$load" >>"$JSONL" 2>"$TMP/load.err" ||
       { cat "$TMP/load.err" >&2; die "load run failed for $name at concurrency $c"; }
-    log "$(grep -o 'calls/s.*' "$TMP/load.err" | head -1 | sed 's/^/'"$name c=$c: "'/')"
+    log "$(grep -o '[0-9]* calls/s.*' "$TMP/load.err" | head -1 | sed 's/^/'"$name c=$c: "'/')"
   done
   stop_server
 done
@@ -201,6 +201,7 @@ cpu() { sed -n "s/.*\"cpu_s\":{[^}]*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
   echo
   echo "| config | C | QPS | ×raw | p50 ms | p90 ms | p99 ms | errors | µs CPU/call server | mariadb | client | load avg |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  # shellcheck disable=SC2094  # reads JSONL twice, writes only MD
   while read -r line; do
     name=$(field config "$line")
     c=$(field concurrency "$line")

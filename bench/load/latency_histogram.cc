@@ -49,16 +49,16 @@ absl::Duration LatencyHistogram::min() const {
 absl::Duration LatencyHistogram::max() const { return absl::Nanoseconds(max_nanos_); }
 
 absl::Duration LatencyHistogram::mean() const {
-  return count_ == 0 ? absl::ZeroDuration()
-                     : absl::Nanoseconds(static_cast<double>(sum_nanos_) /
-                                         static_cast<double>(count_));
+  return count_ == 0
+             ? absl::ZeroDuration()
+             : absl::Nanoseconds(static_cast<double>(sum_nanos_) / static_cast<double>(count_));
 }
 
 absl::Duration LatencyHistogram::Percentile(double q) const {
   if (count_ == 0) return absl::ZeroDuration();
   const double clamped = std::clamp(q, 0.0, 1.0);
-  const uint64_t rank =
-      std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(clamped * static_cast<double>(count_))));
+  const uint64_t rank = std::max<uint64_t>(
+      1, static_cast<uint64_t>(std::ceil(clamped * static_cast<double>(count_))));
   uint64_t seen = 0;
   for (size_t i = 0; i < buckets_.size(); ++i) {
     seen += buckets_[i];

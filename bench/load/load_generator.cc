@@ -131,8 +131,8 @@ class Worker {
     slot.context->set_deadline(std::chrono::system_clock::now() + timeout_);
     for (const auto& [key, value] : scenario_.metadata) slot.context->AddMetadata(key, value);
     slot.response.Clear();
-    const grpc::ByteBuffer request = scenario_.request(next_ * static_cast<uint64_t>(workers_) +
-                                                       static_cast<uint64_t>(index_));
+    const grpc::ByteBuffer request =
+        scenario_.request(next_ * static_cast<uint64_t>(workers_) + static_cast<uint64_t>(index_));
     ++next_;
     slot.started = SteadyClock::now();
     slot.reader.reset(grpc::internal::ClientAsyncResponseReaderHelper::Create<grpc::ByteBuffer>(
@@ -197,24 +197,23 @@ std::pair<std::string, std::string> BearerAuthorization(std::string_view token) 
 }
 
 const char* GrpcCodeName(grpc::StatusCode code) {
-  static constexpr std::array<const char*, kGrpcCodes> kNames = {
-      "OK",
-      "CANCELLED",
-      "UNKNOWN",
-      "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED",
-      "NOT_FOUND",
-      "ALREADY_EXISTS",
-      "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION",
-      "ABORTED",
-      "OUT_OF_RANGE",
-      "UNIMPLEMENTED",
-      "INTERNAL",
-      "UNAVAILABLE",
-      "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static constexpr std::array<const char*, kGrpcCodes> kNames = {"OK",
+                                                                 "CANCELLED",
+                                                                 "UNKNOWN",
+                                                                 "INVALID_ARGUMENT",
+                                                                 "DEADLINE_EXCEEDED",
+                                                                 "NOT_FOUND",
+                                                                 "ALREADY_EXISTS",
+                                                                 "PERMISSION_DENIED",
+                                                                 "RESOURCE_EXHAUSTED",
+                                                                 "FAILED_PRECONDITION",
+                                                                 "ABORTED",
+                                                                 "OUT_OF_RANGE",
+                                                                 "UNIMPLEMENTED",
+                                                                 "INTERNAL",
+                                                                 "UNAVAILABLE",
+                                                                 "DATA_LOSS",
+                                                                 "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i < kGrpcCodes ? kNames[static_cast<size_t>(i)] : "UNKNOWN_CODE";
 }
@@ -246,9 +245,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const Scenario& s
     Target& t = targets[static_cast<size_t>(i)];
     t.channel = grpc::CreateCustomChannel(options.target, credentials, args);
     if (!t.channel->WaitForConnected(connect_deadline)) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot connect to ", options.target, " within ",
-                       absl::FormatDuration(options.connect_timeout)));
+      return absl::UnavailableError(absl::StrCat("cannot connect to ", options.target, " within ",
+                                                 absl::FormatDuration(options.connect_timeout)));
     }
     t.method = std::make_unique<grpc::internal::RpcMethod>(
         scenario.method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC, t.channel);
@@ -259,8 +257,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const Scenario& s
   const SteadyClock::time_point stop_at = count_from + absl::ToChronoNanoseconds(options.duration);
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < threads; ++i) {
-    workers.push_back(
-        std::make_unique<Worker>(scenario, options, i, threads, count_from, stop_at));
+    workers.push_back(std::make_unique<Worker>(scenario, options, i, threads, count_from, stop_at));
   }
   for (int s = 0; s < options.concurrency; ++s) {
     workers[static_cast<size_t>(s % threads)]->AddSlot(&targets[static_cast<size_t>(s % channels)]);
@@ -320,7 +317,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const Scenario& s
 std::string ToJson(const LoadResult& r,
                    const std::vector<std::pair<std::string, std::string>>& extra) {
   std::vector<std::string> errors;
-  for (const auto& [code, n] : r.errors_by_code) errors.push_back(absl::StrFormat("\"%s\":%d", code, n));
+  for (const auto& [code, n] : r.errors_by_code)
+    errors.push_back(absl::StrFormat("\"%s\":%d", code, n));
   std::vector<std::string> cpu;
   for (const auto& [label, seconds] : r.watched_cpu_seconds) {
     cpu.push_back(absl::StrFormat("\"%s\":%.3f", label, seconds));
@@ -347,11 +345,11 @@ std::string ToText(const LoadResult& r) {
       "  %.0f calls/s OK (%d OK, %d errors)\n"
       "  latency ms: mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n"
       "  client CPU %.2f s",
-      r.scenario, r.target, r.concurrency, r.channels, r.threads,
-      absl::ToDoubleSeconds(r.measured), absl::ToDoubleSeconds(r.warmup), r.qps, r.ok, r.errors,
-      ToMillis(r.latency.mean()), ToMillis(r.latency.Percentile(0.50)),
-      ToMillis(r.latency.Percentile(0.90)), ToMillis(r.latency.Percentile(0.99)),
-      ToMillis(r.latency.Percentile(0.999)), ToMillis(r.latency.max()), r.client_cpu_seconds);
+      r.scenario, r.target, r.concurrency, r.channels, r.threads, absl::ToDoubleSeconds(r.measured),
+      absl::ToDoubleSeconds(r.warmup), r.qps, r.ok, r.errors, ToMillis(r.latency.mean()),
+      ToMillis(r.latency.Percentile(0.50)), ToMillis(r.latency.Percentile(0.90)),
+      ToMillis(r.latency.Percentile(0.99)), ToMillis(r.latency.Percentile(0.999)),
+      ToMillis(r.latency.max()), r.client_cpu_seconds);
   for (const auto& [label, seconds] : r.watched_cpu_seconds) {
     absl::StrAppendFormat(&out, ", %s CPU %.2f s", label, seconds);
   }

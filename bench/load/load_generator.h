@@ -100,9 +100,9 @@ struct LoadResult {
   uint64_t errors = 0;      // other completions in the window
   // "UNAVAILABLE" -> count, ... ("BAD_RESPONSE" for a failed check_response).
   std::map<std::string, uint64_t> errors_by_code;
-  double qps = 0;              // OK completions per second of the window
-  LatencyHistogram latency;    // of the OK calls completed in the window
-  double client_cpu_seconds = 0;                  // this process, over the window
+  double qps = 0;                                     // OK completions per second of the window
+  LatencyHistogram latency;                           // of the OK calls completed in the window
+  double client_cpu_seconds = 0;                      // this process, over the window
   std::map<std::string, double> watched_cpu_seconds;  // label -> CPU seconds over the window
 };
 

@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   if (!scenario.ok()) return Usage(std::string(scenario.status().message()));
 
   pairs.clear();
-  if (!SplitPairs(absl::GetFlag(FLAGS_metadata), &pairs)) return Usage("--metadata takes key=value");
+  if (!SplitPairs(absl::GetFlag(FLAGS_metadata), &pairs))
+    return Usage("--metadata takes key=value");
   for (auto& p : pairs) scenario->metadata.push_back(std::move(p));
   if (const std::string file = absl::GetFlag(FLAGS_bearer_token_file); !file.empty()) {
     std::ifstream in(file);

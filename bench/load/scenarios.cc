@@ -16,7 +16,8 @@ absl::StatusOr<Scenario> ScenarioRegistry::Make(std::string_view name,
                                                 const ScenarioParams& params) const {
   const auto it = entries_.find(name);
   if (it == entries_.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown scenario '", std::string(name), "'; known:\n", Help()));
+    return absl::NotFoundError(
+        absl::StrCat("unknown scenario '", std::string(name), "'; known:\n", Help()));
   }
   absl::StatusOr<Scenario> scenario = it->second.factory(params);
   if (scenario.ok() && scenario->name.empty()) scenario->name = std::string(name);
@@ -25,7 +26,8 @@ absl::StatusOr<Scenario> ScenarioRegistry::Make(std::string_view name,
 
 std::string ScenarioRegistry::Help() const {
   std::string out;
-  for (const auto& [name, entry] : entries_) absl::StrAppend(&out, "  ", name, ": ", entry.help, "\n");
+  for (const auto& [name, entry] : entries_)
+    absl::StrAppend(&out, "  ", name, ": ", entry.help, "\n");
   return out;
 }
 
@@ -35,7 +37,8 @@ absl::StatusOr<int64_t> IntParam(const ScenarioParams& params, std::string_view 
   if (it == params.end()) return fallback;
   int64_t value = 0;
   if (!absl::SimpleAtoi(it->second, &value)) {
-    return absl::InvalidArgumentError(absl::StrCat("parameter ", std::string(key), " must be an integer"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter ", std::string(key), " must be an integer"));
   }
   return value;
 }

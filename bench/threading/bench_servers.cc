@@ -113,8 +113,9 @@ absl::Status HandlePointRead(const MysqlPointReader& reader, std::string_view te
 platform::ServiceDefinition PlatformBenchService(bool open, std::string tenant_id) {
   platform::ServiceDefinition definition;
   definition.name = "bench";
-  definition.wire = [open, tenant_id = std::move(tenant_id)](platform::ServiceEnvironment& env)
-      -> absl::StatusOr<std::shared_ptr<void>> {
+  definition.wire =
+      [open, tenant_id = std::move(tenant_id)](
+          platform::ServiceEnvironment& env) -> absl::StatusOr<std::shared_ptr<void>> {
     auto reader = std::make_shared<MysqlPointReader>(env.pool);
     platform::MethodPolicy policy = platform::AllowRoles({"bench"});
     policy.open = open;
@@ -125,8 +126,8 @@ platform::ServiceDefinition PlatformBenchService(bool open, std::string tenant_i
             [reader, open, tenant_id](const platform::CallContext& call,
                                       const PointReadRequest& request,
                                       PointReadResponse* response) {
-              return HandlePointRead(*reader, open ? tenant_id : call.principal.tenant_id,
-                                     request, response);
+              return HandlePointRead(*reader, open ? tenant_id : call.principal.tenant_id, request,
+                                     response);
             }));
     return std::shared_ptr<void>(reader);
   };
@@ -134,14 +135,13 @@ platform::ServiceDefinition PlatformBenchService(bool open, std::string tenant_i
 }
 
 absl::StatusOr<std::unique_ptr<BareServer>> StartRawSyncServer(const BareServerOptions& options,
-                                                                const MysqlPointReader& reader) {
+                                                               const MysqlPointReader& reader) {
   return BuildAndStart(options, std::make_unique<RawSyncService>(reader, options.tenant_id));
 }
 
 absl::StatusOr<std::unique_ptr<BareServer>> StartCallbackInlineServer(
     const BareServerOptions& options, const MysqlPointReader& reader) {
-  return BuildAndStart(options,
-                       std::make_unique<CallbackInlineService>(reader, options.tenant_id));
+  return BuildAndStart(options, std::make_unique<CallbackInlineService>(reader, options.tenant_id));
 }
 
 }  // namespace cpts::bench

@@ -48,7 +48,7 @@ class BareServer {
 // raw_sync: the "raw stack" of the access issue: a synchronous `Service` whose handler runs
 // on gRPC's sync-server thread manager and takes a pool connection.
 absl::StatusOr<std::unique_ptr<BareServer>> StartRawSyncServer(const BareServerOptions& options,
-                                                                const MysqlPointReader& reader);
+                                                               const MysqlPointReader& reader);
 
 // callback_inline: the callback API with the blocking database call made inside the callback,
 // i.e. on gRPC's own event threads.

@@ -18,7 +18,6 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -129,8 +128,8 @@ int RunBare(const std::string& mode) {
 
 int main(int argc, char** argv) {
   cpts::platform::BlockTerminationSignals();
-  absl::SetProgramUsageMessage("Point-read server for the threading benchmark.");
-  // Parsed here to read --mode; RunService parses the same command line again.
+  // Parsed here to read --mode; RunService parses the same command line again (and sets the
+  // usage message, which may be set only once).
   absl::ParseCommandLine(argc, argv);
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode == "platform" || mode == "platform_noauth") {

@@ -18,8 +18,6 @@
 
 namespace cpts::membership {
 
-namespace v1 = ::cpts::membership::v1;
-
 void ToProto(absl::Time time, google::protobuf::Timestamp* out);
 void ToProto(absl::CivilDay day, common::v1::Date* out);
 

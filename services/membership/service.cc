@@ -28,8 +28,10 @@ absl::Status Answer(const absl::StatusOr<MemberView>& view, Response* response) 
 
 void RegisterMembershipService(platform::RpcServer& server, Membership& m) {
   auto* svc = server.AddService<v1::MembershipService>();
-  // Roles that may read inside a tenant; writes are narrower, per method.
+  // The coarse gate per method; it mirrors the domain's rules (members.cc), which also decide
+  // what depends on the data (e.g. a member acting on their own record).
   const auto staff = AllowRoles({roles::kCoordinator, roles::kBureauMember});
+  const auto coordinator = AllowRoles({roles::kCoordinator});
   const auto staff_or_self =
       AllowRoles({roles::kCoordinator, roles::kBureauMember, roles::kMember});
 
@@ -195,25 +197,26 @@ void RegisterMembershipService(platform::RpcServer& server, Membership& m) {
         return Answer(m.RejectAdhesion(c.principal, {req.member_id(), req.reason()}), resp);
       });
   server.AddUnary(
-      svc, &Svc::RequestRenewMembership, "RenewMembership", staff,
+      svc, &Svc::RequestRenewMembership, "RenewMembership", coordinator,
       [&m](const CallContext& c, const v1::RenewMembershipRequest& req,
            v1::RenewMembershipResponse* resp) {
         return Answer(m.RenewMembership(c.principal, {req.member_id(), req.year()}), resp);
       });
   server.AddUnary(
-      svc, &Svc::RequestSuspendMember, "SuspendMember", staff,
+      svc, &Svc::RequestSuspendMember, "SuspendMember", coordinator,
       [&m](const CallContext& c, const v1::SuspendMemberRequest& req,
            v1::SuspendMemberResponse* resp) {
         return Answer(m.SuspendMember(c.principal, {req.member_id(), req.reason()}), resp);
       });
   server.AddUnary(
-      svc, &Svc::RequestReinstateMember, "ReinstateMember", staff,
+      svc, &Svc::RequestReinstateMember, "ReinstateMember", coordinator,
       [&m](const CallContext& c, const v1::ReinstateMemberRequest& req,
            v1::ReinstateMemberResponse* resp) {
         return Answer(m.ReinstateMember(c.principal, {req.member_id(), req.reason()}), resp);
       });
   server.AddUnary(
-      svc, &Svc::RequestResignMember, "ResignMember", staff_or_self,
+      svc, &Svc::RequestResignMember, "ResignMember",
+      AllowRoles({roles::kCoordinator, roles::kMember}),
       [&m](const CallContext& c, const v1::ResignMemberRequest& req,
            v1::ResignMemberResponse* resp) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(auto effective, OptionalDay(req.effective_date(), "effective_date"));
@@ -241,16 +244,16 @@ void RegisterMembershipService(platform::RpcServer& server, Membership& m) {
                   });
 
   // ---- Employer conventions.
-  server.AddUnary(svc, &Svc::RequestCreateEmployerConvention, "CreateEmployerConvention", staff,
-                  [&m](const CallContext& c, const v1::CreateEmployerConventionRequest& req,
-                       v1::CreateEmployerConventionResponse* resp) -> absl::Status {
-                    CPTS_ASSIGN_OR_RETURN(EmployerConvention in, FromProto(req.convention()));
-                    CPTS_ASSIGN_OR_RETURN(
-                        EmployerConvention out,
-                        m.CreateEmployerConvention(c.principal, {in, req.request_id()}));
-                    ToProto(out, resp->mutable_convention());
-                    return absl::OkStatus();
-                  });
+  server.AddUnary(
+      svc, &Svc::RequestCreateEmployerConvention, "CreateEmployerConvention", coordinator,
+      [&m](const CallContext& c, const v1::CreateEmployerConventionRequest& req,
+           v1::CreateEmployerConventionResponse* resp) -> absl::Status {
+        CPTS_ASSIGN_OR_RETURN(EmployerConvention in, FromProto(req.convention()));
+        CPTS_ASSIGN_OR_RETURN(EmployerConvention out,
+                              m.CreateEmployerConvention(c.principal, {in, req.request_id()}));
+        ToProto(out, resp->mutable_convention());
+        return absl::OkStatus();
+      });
   server.AddUnary(
       svc, &Svc::RequestListEmployerConventions, "ListEmployerConventions",
       AllowRoles({roles::kCoordinator, roles::kBureauMember, roles::kMember, roles::kService}),
@@ -261,7 +264,7 @@ void RegisterMembershipService(platform::RpcServer& server, Membership& m) {
         return absl::OkStatus();
       });
   server.AddUnary(
-      svc, &Svc::RequestEndEmployerConvention, "EndEmployerConvention", staff,
+      svc, &Svc::RequestEndEmployerConvention, "EndEmployerConvention", coordinator,
       [&m](const CallContext& c, const v1::EndEmployerConventionRequest& req,
            v1::EndEmployerConventionResponse* resp) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(auto end, OptionalDay(req.end_date(), "end_date"));

@@ -28,14 +28,13 @@ absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartMembership(
     return std::vector<std::string>{"--db_host=" + c.host, absl::StrCat("--db_port=", c.port),
                                     "--db_user=" + c.user, "--db_schema=" + c.schema};
   };
-  auto migrated =
-      testing::RunCommand(MEMBERSHIP_SERVER,
-                          [&] {
-                            auto a = db_args(schema->migrator);
-                            a.push_back("--migrate_only");
-                            return a;
-                          }(),
-                          {{"CPTS_DB_PASSWORD", schema->migrator.password}});
+  auto migrated = testing::RunCommand(MEMBERSHIP_SERVER,
+                                      [&] {
+                                        auto a = db_args(schema->migrator);
+                                        a.push_back("--migrate_only");
+                                        return a;
+                                      }(),
+                                      {{"CPTS_DB_PASSWORD", schema->migrator.password}});
   if (!migrated.ok()) return migrated.status();
   if (migrated->exit_code != 0) {
     return absl::InternalError(absl::StrCat("migrations failed:\n", migrated->output));

@@ -5,6 +5,7 @@
 
 // Abseil 20220623 ships neither RETURN_IF_ERROR nor ASSIGN_OR_RETURN: these are ours, once.
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration, `tmp` a name.
 #define CPTS_RETURN_IF_ERROR(expr)               \
   do {                                           \
     ::absl::Status cpts_status_ = (expr);        \
@@ -20,4 +21,5 @@
 #define CPTS_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) return std::move(tmp).status();    \
-  lhs = std::move(tmp).value()  // NOLINT(bugprone-macro-parentheses): lhs may declare
+  lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

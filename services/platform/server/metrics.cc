@@ -79,7 +79,8 @@ std::string MetricsRegistry::RenderPrometheus() const {
       absl::StrAppend(&out, "grpc_server_handling_seconds_bucket{", labels, ",le=\"+Inf\"} ", n,
                       "\n");
       absl::StrAppend(&out, "grpc_server_handling_seconds_sum{", labels, "} ",
-                      absl::StrFormat("%.6f", cell.sum_micros.load() / 1e6), "\n");
+                      absl::StrFormat("%.6f", static_cast<double>(cell.sum_micros.load()) / 1e6),
+                      "\n");
       absl::StrAppend(&out, "grpc_server_handling_seconds_count{", labels, "} ", n, "\n");
     }
   }

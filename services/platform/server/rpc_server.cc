@@ -168,7 +168,7 @@ grpc::Status RpcServer::Dispatch(grpc::ServerContext& context, const internal::M
       status = absl::InternalError("handler threw");
     }
   }
-  const grpc::Status result = ToGrpcStatus(status);
+  grpc::Status result = ToGrpcStatus(status);
   const absl::Duration latency = absl::Now() - start;
   method.metrics->Record(result.error_code(), latency);
   if (options_.log_requests) {

@@ -179,6 +179,7 @@ TEST_F(RpcServerTest, HealthAndConcurrentCalls) {
 
   const std::string token = Token({"coordinator"});
   std::vector<std::thread> clients;
+  clients.reserve(8);
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {
     clients.emplace_back([&] {

@@ -22,10 +22,10 @@ class TestTokens {
   TestTokens(const TestTokens&) = delete;
 
   struct Claims {
-    std::vector<std::string> roles;
-    std::string tenant_id;
+    std::vector<std::string> roles{};
+    std::string tenant_id{};
     std::string subject = "test-user";
-    std::string member_id;
+    std::string member_id{};
     absl::Duration ttl = absl::Hours(1);
     std::string audience = kAudience;
     absl::Time issued_at = absl::Now();
