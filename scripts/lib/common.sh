@@ -2,17 +2,24 @@
 # shellcheck shell=bash
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DEV="$ROOT/.dev"                      # everything the local stack writes lives here (git-ignored)
+DEV="${CPTS_DEV_DIR:-$ROOT/.dev}"     # everything the local stack writes lives here (git-ignored)
 BUILD="${CPTS_BUILD_DIR:-$ROOT/build}"
 SERVICES=(membership projects finance access)
-declare -A GRPC_PORT=([membership]=50051 [projects]=50052 [finance]=50053 [access]=50054)
-declare -A HTTP_PORT=([membership]=9051 [projects]=9052 [finance]=9053 [access]=9054)
+# Default ports of DESIGN.md; CPTS_PORT_OFFSET moves them all (a second stack, the CI smoke test).
+OFFSET="${CPTS_PORT_OFFSET:-0}"
+declare -A GRPC_PORT HTTP_PORT
+for i in 1 2 3 4; do
+  svc=$(echo membership projects finance access | cut -d' ' -f$i)
+  GRPC_PORT[$svc]=$((50050 + i + OFFSET))
+  HTTP_PORT[$svc]=$((9050 + i + OFFSET))
+done
 # The gRPC peers each service calls (DESIGN.md, "Cross-service calls").
-declare -A PEER_FLAGS=(
-  [projects]="--membership_address=127.0.0.1:50051 --finance_address=127.0.0.1:50053"
-  [finance]="--membership_address=127.0.0.1:50051 --projects_address=127.0.0.1:50052 --access_address=127.0.0.1:50054"
-  [access]="--membership_address=127.0.0.1:50051"
-)
+declare -A PEERS=([projects]="membership finance" [finance]="membership projects access"
+  [access]="membership")
+peer_flags() {
+  local peer
+  for peer in ${PEERS[$1]:-}; do echo "--${peer}_address=127.0.0.1:${GRPC_PORT[$peer]}"; done
+}
 DB_PORT="${CPTS_DB_PORT:-3307}"
 JWT_ISSUER="cpts-dev"
 JWT_AUDIENCE="cpts"
