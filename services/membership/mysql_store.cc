@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "services/platform/core/json.h"
 #include "services/platform/core/status_macros.h"
 #include "services/platform/db/audit_log.h"
 #include "services/platform/db/connection_pool.h"
@@ -435,34 +436,9 @@ std::string FormatInstant(absl::Time t) {
 // The details column of audit_log holds a JSON document: the domain's summary goes in
 // {"summary": "..."}, read back with JSON_VALUE.
 std::string DetailsJson(absl::string_view summary) {
-  std::string out = "{\"summary\":\"";
-  for (const char ch : summary) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned>(c));
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += "\"}";
+  std::string out = "{\"summary\":";
+  platform::AppendJsonString(out, std::string_view(summary.data(), summary.size()));
+  out += "}";
   return out;
 }
 

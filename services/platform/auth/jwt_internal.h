@@ -1,5 +1,7 @@
 #pragma once
 
+#include "services/platform/core/json.h"
+
 // Building blocks shared by the verifier, the minter and their tests. Not part of the public
 // API: only services/platform/auth includes this.
 
@@ -39,8 +41,6 @@ bool Base64UrlDecode(std::string_view encoded, std::string* out);
 // A JSON object, or InvalidArgument. Numbers become doubles (exact up to 2^53, plenty for
 // NumericDate).
 absl::StatusOr<google::protobuf::Struct> ParseJsonObject(std::string_view json);
-// `s` as a JSON string literal, quotes included.
-std::string JsonQuote(std::string_view s);
 
 // RSA keys must have at least 2048 bits; EC keys must be on P-256. InvalidArgument otherwise.
 absl::StatusOr<KeyType> KeyTypeOf(EVP_PKEY* key);

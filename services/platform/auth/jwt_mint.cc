@@ -84,23 +84,23 @@ absl::StatusOr<std::string> MintToken(const MintOptions& options,
   std::string header =
       absl::StrCat("{\"alg\":\"", ToAbsl(internal::AlgorithmFor(type)), "\",\"typ\":\"JWT\"");
   if (!options.kid.empty()) {
-    absl::StrAppend(&header, ",\"kid\":", internal::JsonQuote(options.kid));
+    absl::StrAppend(&header, ",\"kid\":", platform::JsonQuote(options.kid));
   }
   header += "}";
 
   std::vector<std::string> quoted_roles;
   quoted_roles.reserve(options.roles.size());
   for (const std::string& role : options.roles) {
-    quoted_roles.push_back(internal::JsonQuote(role));
+    quoted_roles.push_back(platform::JsonQuote(role));
   }
-  std::string payload = absl::StrCat("{\"iss\":", internal::JsonQuote(options.issuer),
-                                     ",\"aud\":", internal::JsonQuote(options.audience),
-                                     ",\"sub\":", internal::JsonQuote(options.subject));
+  std::string payload = absl::StrCat("{\"iss\":", platform::JsonQuote(options.issuer),
+                                     ",\"aud\":", platform::JsonQuote(options.audience),
+                                     ",\"sub\":", platform::JsonQuote(options.subject));
   if (!options.tenant_id.empty()) {
-    absl::StrAppend(&payload, ",\"tenant_id\":", internal::JsonQuote(options.tenant_id));
+    absl::StrAppend(&payload, ",\"tenant_id\":", platform::JsonQuote(options.tenant_id));
   }
   if (!options.member_id.empty()) {
-    absl::StrAppend(&payload, ",\"member_id\":", internal::JsonQuote(options.member_id));
+    absl::StrAppend(&payload, ",\"member_id\":", platform::JsonQuote(options.member_id));
   }
   absl::StrAppend(&payload, ",\"roles\":[", absl::StrJoin(quoted_roles, ","),
                   "],\"iat\":", absl::ToUnixSeconds(options.issued_at),

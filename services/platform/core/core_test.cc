@@ -6,6 +6,7 @@
 #include "services/platform/core/clock.h"
 #include "services/platform/core/grpc_status.h"
 #include "services/platform/core/ids.h"
+#include "services/platform/core/json.h"
 #include "services/platform/core/status_macros.h"
 #include "services/platform/testing/status_matchers.h"
 
@@ -67,6 +68,12 @@ TEST(RandomIdGenerator, IdsAreUniqueAndSortByTime) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) seen.insert(ids.NewId());
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(JsonQuote, EscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(JsonQuote("plain é"), "\"plain é\"");
+  EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(JsonQuote("l1\nl2\t\x01"), "\"l1\\nl2\\t\\u0001\"");
 }
 
 }  // namespace

@@ -15,7 +15,4 @@ using LogFields = std::vector<std::pair<std::string_view, std::string>>;
 
 void Log(Severity severity, std::string_view message, const LogFields& fields = {});
 
-// Appends `value` to `out` as a JSON string literal (quotes included).
-void AppendJsonString(std::string& out, std::string_view value);
-
 }  // namespace cpts::platform

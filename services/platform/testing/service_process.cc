@@ -36,15 +36,20 @@ absl::StatusOr<pid_t> Spawn(const std::string& binary, const std::vector<std::st
                             const std::map<std::string, std::string>& env, int log_fd) {
   std::vector<std::string> argv_storage = {binary};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  // Everything execve needs is built before fork: the child of a threaded process may not
+  // allocate.
+  const auto pointers = [](std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (auto& s : strings) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+  };
+  std::vector<char*> argv = pointers(argv_storage);
   std::vector<std::string> env_storage;
   for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-  for (const auto& [k, v] : env) env_storage.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_storage) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  for (const auto& [k, v] : env) env_storage.push_back(absl::StrCat(k, "=", v));
+  std::vector<char*> envp = pointers(env_storage);
 
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
