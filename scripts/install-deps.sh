@@ -33,8 +33,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# buf (lint, curl) from npm, installed under tools/ so nothing global changes.
-if [ ! -x "$root/tools/node_modules/.bin/buf" ]; then
-  echo "install-deps: installing buf under tools/" >&2
-  (cd "$root/tools" && npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent)
+# npm tools (buf for lint and curl; the Kubernetes schema checker) under tools/, so nothing
+# global changes. Reinstalled whenever tools/package-lock.json changes.
+stamp="$root/tools/node_modules/.cpts-lock.sha256"
+want=$(sha256sum "$root/tools/package-lock.json" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "install-deps: installing the npm tools under tools/" >&2
+  (cd "$root/tools" && npm ci --no-audit --no-fund --silent)
+  echo "$want" >"$stamp"
 fi

@@ -115,8 +115,8 @@ class MembershipMtls : public ::testing::Test {
   // ListTenants as a platform admin over a fresh channel with `credentials`.
   static grpc::Status ListTenants(const std::shared_ptr<grpc::ChannelCredentials>& credentials,
                                   bool with_token = true) {
-    auto stub = v1::MembershipService::NewStub(
-        grpc::CreateChannel(server_->grpc_target(), credentials));
+    auto stub =
+        v1::MembershipService::NewStub(grpc::CreateChannel(server_->grpc_target(), credentials));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     if (with_token) {
