@@ -12,11 +12,7 @@ start=$(date +%s%N)
 say() { printf '[deploy/check] %s\n' "$*" >&2; }
 
 command -v kubectl >/dev/null || { say "kubectl is required (kustomize is built in)"; exit 1; }
-if [ ! -x "$tools/.bin/tsc" ] || [ ! -d "$tools/kubernetes-types" ] || [ ! -d "$tools/yaml" ]; then
-  say "installing the npm tools of tools/package.json"
-  (cd "$root/tools" && { npm ci --no-audit --no-fund --silent 2>/dev/null ||
-    npm install --no-audit --no-fund --silent; })
-fi
+"$root/scripts/install-deps.sh"  # the npm tools of tools/package.json, among the rest
 
 tmp=$(mktemp -d /tmp/cpts-deploy-check.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
