@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format clang-tidy
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev grpc-proto
   libmysqlcppconn-dev mariadb-server mariadb-client galera-4 mariadb-backup rsync
-  libgtest-dev libgmock-dev libcpp-httplib-dev libjwt-dev libssl-dev openssl
+  libgtest-dev libgmock-dev libcpp-httplib-dev libjwt-dev libssl-dev openssl libsodium-dev
   nodejs npm curl ca-certificates
 )
 
