@@ -12,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -55,6 +56,34 @@ double ProcessCpuSeconds(int pid) {
     if (i == 15) stime = std::stod(field);
   }
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Context switches of the whole machine so far (the "ctxt" line of /proc/stat); -1 when
+// unavailable.
+int64_t MachineContextSwitches() {
+  std::ifstream in("/proc/stat");
+  std::string key;
+  int64_t value = 0;
+  while (in >> key) {
+    if (key == "ctxt" && in >> value) return value;
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return -1;
+}
+
+// CPU seconds the whole machine has spent not idle so far (all cores, from the "cpu" line of
+// /proc/stat); negative when unavailable.
+double MachineBusyCpuSeconds() {
+  std::ifstream in("/proc/stat");
+  std::string key;
+  in >> key;
+  if (key != "cpu") return -1;
+  // user nice system idle iowait irq softirq steal
+  std::array<double, 8> jiffies{};
+  for (double& j : jiffies) in >> j;
+  if (!in) return -1;
+  const double busy = jiffies[0] + jiffies[1] + jiffies[2] + jiffies[5] + jiffies[6] + jiffies[7];
+  return busy / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // Counters of one generator thread, merged at the end.
@@ -256,6 +285,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const Scenario& s
   const SteadyClock::time_point count_from = begin + absl::ToChronoNanoseconds(options.warmup);
   const SteadyClock::time_point stop_at = count_from + absl::ToChronoNanoseconds(options.duration);
   std::vector<std::unique_ptr<Worker>> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     workers.push_back(std::make_unique<Worker>(scenario, options, i, threads, count_from, stop_at));
   }
@@ -263,18 +293,27 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const Scenario& s
     workers[static_cast<size_t>(s % threads)]->AddSlot(&targets[static_cast<size_t>(s % channels)]);
   }
   std::vector<std::thread> running;
+  running.reserve(workers.size());
   for (auto& w : workers) running.emplace_back([&w] { w->Run(); });
 
   // CPU is sampled at the window's edges, from this otherwise idle thread.
   std::this_thread::sleep_until(count_from);
   const double own_cpu_start = OwnCpuSeconds();
+  const int64_t switches_start = MachineContextSwitches();
+  const double machine_cpu_start = MachineBusyCpuSeconds();
   std::vector<double> watched_start;
   for (const auto& [label, pid] : options.watch_pids) {
     watched_start.push_back(ProcessCpuSeconds(pid));
   }
   std::this_thread::sleep_until(stop_at);
   const double own_cpu_end = OwnCpuSeconds();
+  const int64_t switches_end = MachineContextSwitches();
+  const double machine_cpu_end = MachineBusyCpuSeconds();
   LoadResult result;
+  result.machine_cpu_seconds =
+      machine_cpu_start >= 0 && machine_cpu_end >= 0 ? machine_cpu_end - machine_cpu_start : -1;
+  result.machine_context_switches =
+      switches_start >= 0 && switches_end >= 0 ? switches_end - switches_start : -1;
   for (size_t i = 0; i < options.watch_pids.size(); ++i) {
     const double end = ProcessCpuSeconds(options.watch_pids[i].second);
     if (end >= 0 && watched_start[i] >= 0) {
@@ -327,13 +366,14 @@ std::string ToJson(const LoadResult& r,
       "{\"scenario\":\"%s\",\"target\":\"%s\",\"concurrency\":%d,\"channels\":%d,\"threads\":%d,"
       "\"warmup_s\":%.1f,\"duration_s\":%.1f,\"ok\":%d,\"errors\":%d,\"errors_by_code\":{%s},"
       "\"qps\":%.1f,\"mean_ms\":%.3f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
-      "\"p999_ms\":%.3f,\"max_ms\":%.3f,\"client_cpu_s\":%.3f,\"cpu_s\":{%s}",
+      "\"p999_ms\":%.3f,\"max_ms\":%.3f,\"client_cpu_s\":%.3f,\"cpu_s\":{%s},"
+      "\"machine_cpu_s\":%.3f,\"context_switches\":%d",
       r.scenario, r.target, r.concurrency, r.channels, r.threads, absl::ToDoubleSeconds(r.warmup),
       absl::ToDoubleSeconds(r.measured), r.ok, r.errors, absl::StrJoin(errors, ","), r.qps,
       ToMillis(r.latency.mean()), ToMillis(r.latency.Percentile(0.50)),
       ToMillis(r.latency.Percentile(0.90)), ToMillis(r.latency.Percentile(0.99)),
       ToMillis(r.latency.Percentile(0.999)), ToMillis(r.latency.max()), r.client_cpu_seconds,
-      absl::StrJoin(cpu, ","));
+      absl::StrJoin(cpu, ","), r.machine_cpu_seconds, r.machine_context_switches);
   for (const auto& [key, value] : extra) absl::StrAppend(&out, ",\"", key, "\":", value);
   out += "}";
   return out;
@@ -344,12 +384,12 @@ std::string ToText(const LoadResult& r) {
       "%s -> %s: concurrency %d over %d channels, %d thread(s), %.1f s after %.1f s warm-up\n"
       "  %.0f calls/s OK (%d OK, %d errors)\n"
       "  latency ms: mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n"
-      "  client CPU %.2f s",
+      "  client CPU %.2f s, %d context switches on the machine",
       r.scenario, r.target, r.concurrency, r.channels, r.threads, absl::ToDoubleSeconds(r.measured),
       absl::ToDoubleSeconds(r.warmup), r.qps, r.ok, r.errors, ToMillis(r.latency.mean()),
       ToMillis(r.latency.Percentile(0.50)), ToMillis(r.latency.Percentile(0.90)),
       ToMillis(r.latency.Percentile(0.99)), ToMillis(r.latency.Percentile(0.999)),
-      ToMillis(r.latency.max()), r.client_cpu_seconds);
+      ToMillis(r.latency.max()), r.client_cpu_seconds, r.machine_context_switches);
   for (const auto& [label, seconds] : r.watched_cpu_seconds) {
     absl::StrAppendFormat(&out, ", %s CPU %.2f s", label, seconds);
   }

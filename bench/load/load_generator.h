@@ -104,6 +104,12 @@ struct LoadResult {
   LatencyHistogram latency;                           // of the OK calls completed in the window
   double client_cpu_seconds = 0;                      // this process, over the window
   std::map<std::string, double> watched_cpu_seconds;  // label -> CPU seconds over the window
+  // Context switches of the whole machine over the window (Linux /proc/stat; -1 elsewhere):
+  // on an otherwise idle machine, divided by the calls, the thread hand-offs a call costs.
+  int64_t machine_context_switches = -1;
+  // CPU seconds the whole machine spent busy over the window (all cores; -1 if unknown): minus
+  // this process and the watched ones, what other processes took (a disturbed measurement).
+  double machine_cpu_seconds = -1;
 };
 
 // Runs the closed loop: connects the channels, starts `concurrency` calls, and keeps that many
@@ -113,8 +119,9 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const Scenario& s
 
 // One JSON object on one line, for scripts: scenario, target, concurrency, channels, threads,
 // warmup_s, duration_s, ok, errors, errors_by_code, qps, mean_ms, p50_ms, p90_ms, p99_ms,
-// p999_ms, max_ms, client_cpu_s, cpu_s (per watched label), then `extra` fields (already JSON
-// values, e.g. {"mode", "\"raw_sync\""}).
+// p999_ms, max_ms, client_cpu_s, cpu_s (per watched label), machine_cpu_s, context_switches,
+// then `extra` fields
+// (already JSON values, e.g. {"mode", "\"raw_sync\""}).
 std::string ToJson(const LoadResult& result,
                    const std::vector<std::pair<std::string, std::string>>& extra = {});
 // A human-readable summary of a few lines.

@@ -110,13 +110,14 @@ absl::Status HandlePointRead(const MysqlPointReader& reader, std::string_view te
   return absl::OkStatus();
 }
 
-platform::ServiceDefinition PlatformBenchService(bool open, std::string tenant_id) {
+platform::ServiceDefinition PlatformBenchService(bool open, std::string tenant_id,
+                                                 absl::Duration db_delay) {
   platform::ServiceDefinition definition;
   definition.name = "bench";
   definition.wire =
-      [open, tenant_id = std::move(tenant_id)](
-          platform::ServiceEnvironment& env) -> absl::StatusOr<std::shared_ptr<void>> {
-    auto reader = std::make_shared<MysqlPointReader>(env.pool);
+      [open, tenant_id = std::move(tenant_id),
+       db_delay](platform::ServiceEnvironment& env) -> absl::StatusOr<std::shared_ptr<void>> {
+    auto reader = std::make_shared<MysqlPointReader>(env.pool, db_delay);
     platform::MethodPolicy policy = platform::AllowRoles({"bench"});
     policy.open = open;
     auto* service = env.server.AddService<BenchService>();

@@ -21,8 +21,9 @@ absl::Status HandlePointRead(const MysqlPointReader& reader, std::string_view te
 // The platform mode: the whole RunService (flags --grpc_threads, --grpc_completion_queues,
 // --db_pool_size, JWT verification, metrics, request log, health, HTTP port) with PointRead
 // registered for the role "bench"; `open` makes the method need no token (the tenant is then
-// `tenant_id`).
-platform::ServiceDefinition PlatformBenchService(bool open, std::string tenant_id);
+// `tenant_id`). `db_delay`: see MysqlPointReader.
+platform::ServiceDefinition PlatformBenchService(bool open, std::string tenant_id,
+                                                 absl::Duration db_delay);
 
 // Settings of the bare servers (the modes that do not go through RpcServer).
 struct BareServerOptions {

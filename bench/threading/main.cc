@@ -32,6 +32,9 @@ ABSL_FLAG(std::string, mode, "platform",
           "platform | platform_noauth | raw_sync | callback_inline (see docs/threading.md).");
 ABSL_FLAG(std::string, tenant, "bench-tenant",
           "Tenant read by the modes without a token (the platform mode uses the token's).");
+ABSL_FLAG(absl::Duration, db_delay, absl::ZeroDuration(),
+          "Every query also waits this long inside MariaDB (SLEEP, no CPU): stands for a "
+          "database on another machine or a slower query.");
 ABSL_FLAG(int, sync_num_cqs, 0, "raw_sync: SyncServerOption NUM_CQS (0 = gRPC default, 1).");
 ABSL_FLAG(int, sync_min_pollers, 0, "raw_sync: SyncServerOption MIN_POLLERS (0 = default, 1).");
 ABSL_FLAG(int, sync_max_pollers, 0, "raw_sync: SyncServerOption MAX_POLLERS (0 = default, 2).");
@@ -93,7 +96,7 @@ int RunBare(const std::string& mode) {
   if (!db_config.ok()) return Fail(kExitBadConfig, db_config.status().ToString());
   auto pool = cpts::platform::db::ConnectionPool::Create(*db_config);
   if (const absl::Status ping = pool->Ping(); !ping.ok()) return Fail(1, ping.ToString());
-  cpts::bench::MysqlPointReader reader(*pool);
+  cpts::bench::MysqlPointReader reader(*pool, absl::GetFlag(FLAGS_db_delay));
 
   cpts::bench::BareServerOptions options;
   options.address = absl::GetFlag(FLAGS_grpc_address);
@@ -135,7 +138,8 @@ int main(int argc, char** argv) {
   if (mode == "platform" || mode == "platform_noauth") {
     return cpts::platform::RunService(
         argc, argv,
-        cpts::bench::PlatformBenchService(mode == "platform_noauth", absl::GetFlag(FLAGS_tenant)));
+        cpts::bench::PlatformBenchService(mode == "platform_noauth", absl::GetFlag(FLAGS_tenant),
+                                          absl::GetFlag(FLAGS_db_delay)));
   }
   if (mode == "raw_sync" || mode == "callback_inline") return RunBare(mode);
   return Fail(kExitBadConfig, absl::StrCat("unknown --mode ", mode));

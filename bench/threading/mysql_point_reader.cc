@@ -16,15 +16,23 @@ constexpr std::string_view kSelectItem = R"sql(
 SELECT name, amount_cents, version FROM bench_item WHERE tenant_id = ? AND id = ?
 )sql";
 
+// The same read, plus a wait inside the server: SLEEP returns 0 after the given seconds.
+constexpr std::string_view kSelectItemAfterDelay = R"sql(
+SELECT name, amount_cents, version FROM bench_item WHERE tenant_id = ? AND id = ? AND SLEEP(?) = 0
+)sql";
+
 }  // namespace
 
 absl::StatusOr<Item> MysqlPointReader::Read(std::string_view tenant_id, int64_t id) const {
   auto lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
   try {
-    sql::PreparedStatement& select = (*lease)->Prepare(kSelectItem);
+    const bool delayed = delay_ > absl::ZeroDuration();
+    sql::PreparedStatement& select =
+        (*lease)->Prepare(delayed ? kSelectItemAfterDelay : kSelectItem);
     select.setString(1, sql::SQLString(tenant_id.data(), tenant_id.size()));
     select.setInt64(2, id);
+    if (delayed) select.setDouble(3, absl::ToDoubleSeconds(delay_));
     std::unique_ptr<sql::ResultSet> rows(select.executeQuery());
     if (!rows->next()) return absl::NotFoundError(absl::StrCat("no item ", id));
     Item item;

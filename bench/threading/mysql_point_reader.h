@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "services/platform/db/connection_pool.h"
 
 namespace cpts::bench {
@@ -21,7 +22,11 @@ struct Item {
 // connection pool and a cached server-side prepared statement. Thread-safe.
 class MysqlPointReader final {
  public:
-  explicit MysqlPointReader(platform::db::ConnectionPool& pool) : pool_(pool) {}
+  // A positive `delay` makes every query also wait that long inside MariaDB (SLEEP, no CPU):
+  // it stands for a database on another machine, or a slower query.
+  explicit MysqlPointReader(platform::db::ConnectionPool& pool,
+                            absl::Duration delay = absl::ZeroDuration())
+      : pool_(pool), delay_(delay) {}
 
   // NotFound when the tenant has no item `id`; Unavailable when the database cannot be
   // reached; Internal for any other database error.
@@ -29,6 +34,7 @@ class MysqlPointReader final {
 
  private:
   platform::db::ConnectionPool& pool_;
+  const absl::Duration delay_;
 };
 
 }  // namespace cpts::bench

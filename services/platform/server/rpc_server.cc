@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "grpc/health/v1/health.pb.h"
@@ -72,7 +73,15 @@ absl::Status Authorize(const MethodPolicy& policy, const auth::Principal& princi
 
 RpcServer::RpcServer(RpcServerOptions options, const auth::JwtVerifier* verifier,
                      MetricsRegistry& metrics)
-    : options_(std::move(options)), verifier_(verifier), metrics_(metrics) {}
+    : options_(std::move(options)), verifier_(verifier), metrics_(metrics) {
+  metrics_.RegisterGauge("grpc_workers", "Worker threads by state.", [this] {
+    const int busy = busy_workers_.load(std::memory_order_relaxed);
+    const int total = worker_count_.load(std::memory_order_relaxed);
+    return std::vector<MetricsRegistry::GaugeSample>{
+        {"state=\"busy\"", static_cast<double>(busy)},
+        {"state=\"idle\"", static_cast<double>(std::max(0, total - busy))}};
+  });
+}
 
 RpcServer::~RpcServer() { Shutdown(absl::ZeroDuration()); }
 
@@ -105,6 +114,7 @@ absl::Status RpcServer::Start() {
   for (int i = 0; i < threads; ++i) {
     workers_.emplace_back(&RpcServer::WorkerLoop, this, cqs_[i % cqs_.size()].get());
   }
+  worker_count_ = threads;
   return absl::OkStatus();
 }
 
@@ -131,6 +141,7 @@ void RpcServer::Shutdown(absl::Duration drain) {
   for (auto& cq : cqs_) cq->Shutdown();
   for (auto& worker : workers_) worker.join();
   workers_.clear();
+  worker_count_ = 0;
 }
 
 grpc::Status RpcServer::Dispatch(grpc::ServerContext& context, const internal::MethodEntry& method,

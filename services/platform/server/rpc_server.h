@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/service_type.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -76,6 +77,8 @@ class RpcServer {
   using Handler = std::function<absl::Status(const CallContext&, const Req&, Resp*)>;
 
   // `verifier` may be null only when every method is open (tests of the server itself).
+  // Registers the `grpc_workers` gauge in `metrics`, which must not be rendered after this
+  // server is destroyed.
   RpcServer(RpcServerOptions options, const auth::JwtVerifier* verifier, MetricsRegistry& metrics);
   ~RpcServer();
   RpcServer(const RpcServer&) = delete;
@@ -130,6 +133,10 @@ class RpcServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;
+  // Workers inside a call: running out of them is this model's one failure mode
+  // (docs/threading.md), so it is exported as a gauge.
+  std::atomic<int> busy_workers_{0};
+  std::atomic<int> worker_count_{0};
 };
 
 namespace internal {

@@ -166,6 +166,8 @@ TEST_F(RpcServerTest, MetricsCountCallsByCode) {
   EXPECT_THAT(text,
               HasSubstr("grpc_method=\"/cpts.testing.v1.EchoService/Echo\",grpc_code=\"OK\"} 1"));
   EXPECT_THAT(text, HasSubstr("grpc_code=\"UNAUTHENTICATED\"} 1"));
+  EXPECT_THAT(text, HasSubstr("grpc_workers{state=\"busy\"} 0"));
+  EXPECT_THAT(text, HasSubstr("grpc_workers{state=\"idle\"} 4"));
 }
 
 TEST_F(RpcServerTest, HealthAndConcurrentCalls) {

@@ -166,6 +166,11 @@ int RunService(int argc, char** argv, const ServiceDefinition& definition) {
   const int threads = std::max(1, absl::GetFlag(FLAGS_grpc_threads));
   auto db_config = DbConfigFromFlags(definition, threads);
   if (!db_config.ok()) return Fail(kExitBadConfig, db_config.status().message());
+  if (db_config->pool_size < threads) {
+    Log(Severity::kWarning, "fewer database connections than workers: workers will wait",
+        {{"db_pool_size", absl::StrCat(db_config->pool_size)},
+         {"grpc_threads", absl::StrCat(threads)}});
+  }
   auto pool = db::ConnectionPool::Create(*db_config);
 
   if (absl::GetFlag(FLAGS_migrate_only)) {
