@@ -19,6 +19,17 @@ declare -A PEERS=([projects]="membership finance" [finance]="membership projects
 peer_flags() {
   local peer
   for peer in ${PEERS[$1]:-}; do echo "--${peer}_address=127.0.0.1:${GRPC_PORT[$peer]}"; done
+  # A service that calls others signs its service tokens with the dev key, which every
+  # service of the local stack trusts.
+  [ -z "${PEERS[$1]:-}" ] || echo "--service_key_file=$DEV/keys/dev-jwt-private.pem"
+}
+# Flags of one service beyond the common ones.
+FHIR_PORT=$((8054 + OFFSET))
+service_flags() {
+  case "$1" in
+    access) echo "--field_key_file=$DEV/keys/access-field-keys.txt"
+            echo "--fhir_port=$FHIR_PORT" ;;
+  esac
 }
 DB_PORT="${CPTS_DB_PORT:-3307}"
 JWT_ISSUER="cpts-dev"

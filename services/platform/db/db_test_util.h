@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "services/platform/db/connection_pool.h"
 #include "services/platform/db/migrations.h"
@@ -58,6 +59,23 @@ inline std::string QueryString(ConnectionPool& pool, std::string_view sql) {
     ADD_FAILURE() << MapSqlException(e, sql);
     return "";
   }
+}
+
+// The first column of every row, as strings (NULL as ""); a failed query fails the test.
+inline std::vector<std::string> QueryColumn(ConnectionPool& pool, std::string_view sql) {
+  std::vector<std::string> column;
+  absl::StatusOr<ConnectionPool::Lease> lease = pool.Acquire(absl::Now() + absl::Seconds(10));
+  if (!lease.ok()) {
+    ADD_FAILURE() << lease.status();
+    return column;
+  }
+  try {
+    std::unique_ptr<sql::ResultSet> rs((*lease)->Prepare(sql).executeQuery());
+    while (rs->next()) column.emplace_back(rs->isNull(1) ? "" : std::string(rs->getString(1)));
+  } catch (const sql::SQLException& e) {
+    ADD_FAILURE() << MapSqlException(e, sql);
+  }
+  return column;
 }
 
 // Runs one statement on a pooled connection.

@@ -53,6 +53,15 @@ ABSL_FLAG(std::string, jwt_issuer, "", "Required `iss` of bearer tokens.");
 ABSL_FLAG(std::string, jwt_audience, "", "Required `aud` of bearer tokens.");
 ABSL_FLAG(std::string, jwt_public_key_file, "", "PEM public key that verifies tokens.");
 ABSL_FLAG(std::string, jwt_jwks_file, "", "JWKS file with the keys that verify tokens.");
+ABSL_FLAG(std::string, service_key_file, "",
+          "PEM private key that signs this service's tokens for calls to other services; its "
+          "public key must be trusted by them. Empty = this service calls no other.");
+ABSL_FLAG(std::string, service_key_kid, "", "The kid of --service_key_file in the peers' JWKS.");
+ABSL_FLAG(std::string, peer_tls_ca_file, "",
+          "PEM CA bundle that signs the other services' certificates; empty = plaintext calls. "
+          "--tls_cert_file/--tls_key_file are presented as the client certificate (mTLS).");
+ABSL_FLAG(std::string, peer_tls_server_name, "",
+          "Name the peers' certificates must carry, when it is not the target's host.");
 
 namespace cpts::platform {
 namespace {
@@ -99,11 +108,14 @@ absl::StatusOr<db::DbConfig> DbConfigFromFlags(const ServiceDefinition& def, int
   return config;
 }
 
-void WriteReadyFile(const std::string& path, int grpc_port, int http_port) {
+void WriteReadyFile(const std::string& path, int grpc_port, int http_port,
+                    const std::map<std::string, int>& extra) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    out << absl::StrFormat("{\"grpc_port\":%d,\"http_port\":%d}\n", grpc_port, http_port);
+    out << absl::StrFormat("{\"grpc_port\":%d,\"http_port\":%d", grpc_port, http_port);
+    for (const auto& [name, port] : extra) out << absl::StrFormat(",\"%s\":%d", name, port);
+    out << "}\n";
   }
   std::rename(tmp.c_str(), path.c_str());
 }
@@ -228,9 +240,26 @@ int RunService(int argc, char** argv, const ServiceDefinition& definition) {
         {"event=\"discarded\"", static_cast<double>(s.discarded)}};
   });
 
+  std::unique_ptr<client::ServiceIdentity> identity;
+  if (const std::string key = absl::GetFlag(FLAGS_service_key_file); !key.empty()) {
+    auto created = client::ServiceIdentity::Create(
+        {.service_name = definition.name,
+         .issuer = jwt.issuer,
+         .audience = jwt.audience,
+         .private_key_file = key,
+         .kid = absl::GetFlag(FLAGS_service_key_kid),
+         .tls_ca_file = absl::GetFlag(FLAGS_peer_tls_ca_file),
+         .tls_cert_file = options.tls_cert_file,
+         .tls_key_file = options.tls_key_file,
+         .tls_server_name = absl::GetFlag(FLAGS_peer_tls_server_name)},
+        clock);
+    if (!created.ok()) return Fail(kExitBadConfig, created.status().message());
+    identity = *std::move(created);
+  }
+
   RandomIdGenerator ids(clock);
   RpcServer server(options, verifier->get(), metrics);
-  ServiceEnvironment env{*pool, server, clock, ids, metrics};
+  ServiceEnvironment env{*pool, server, clock, ids, metrics, **verifier, identity.get()};
   auto wired = definition.wire(env);
   if (!wired.ok()) return Fail(kExitBadConfig, wired.status().message());
 
@@ -255,7 +284,7 @@ int RunService(int argc, char** argv, const ServiceDefinition& definition) {
        {"http_port", absl::StrCat(http.port())},
        {"tls", options.tls_cert_file.empty() ? "off" : "on"}});
   if (const std::string ready = absl::GetFlag(FLAGS_ready_file); !ready.empty()) {
-    WriteReadyFile(ready, server.port(), http.port());
+    WriteReadyFile(ready, server.port(), http.port(), env.ready_ports);
   }
 
   const int signal = WaitForTerminationSignal();

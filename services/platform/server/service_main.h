@@ -1,11 +1,14 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/platform/auth/jwt_verifier.h"
+#include "services/platform/client/service_identity.h"
 #include "services/platform/core/clock.h"
 #include "services/platform/core/ids.h"
 #include "services/platform/db/connection_pool.h"
@@ -22,6 +25,13 @@ struct ServiceEnvironment {
   const Clock& clock;
   IdGenerator& ids;
   MetricsRegistry& metrics;
+  // Verifies bearer tokens, for a service that serves more than gRPC (e.g. access's FHIR port).
+  const auth::JwtVerifier& verifier;
+  // How this service calls its peers (service tokens, TLS); null without --service_key_file.
+  client::ServiceIdentity* identity = nullptr;
+  // Extra ports the wiring opened (e.g. "fhir_port"), written to the ready file beside
+  // grpc_port and http_port.
+  std::map<std::string, int> ready_ports{};
 };
 
 struct ServiceDefinition {

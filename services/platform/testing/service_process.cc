@@ -100,6 +100,7 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
       const std::string text = Slurp(ready);
       p->grpc_port_ = ParseIntAfter(text, "grpc_port");
       p->http_port_ = ParseIntAfter(text, "http_port");
+      p->ready_text_ = text;
       if (p->grpc_port_ > 0) return p;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -109,6 +110,10 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
 }
 
 std::string ServiceProcess::ReadLog() const { return Slurp(log_path_); }
+
+int ServiceProcess::ready_port(const std::string& name) const {
+  return ParseIntAfter(ready_text_, name);
+}
 
 int ServiceProcess::Stop(absl::Duration timeout) {
   if (pid_ <= 0) return -1;

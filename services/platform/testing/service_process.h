@@ -28,6 +28,8 @@ class ServiceProcess {
   int http_port() const { return http_port_; }
   std::string grpc_target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   pid_t pid() const { return pid_; }
+  // Another port the server wrote to its ready file (e.g. "fhir_port"); 0 when absent.
+  int ready_port(const std::string& name) const;
   const std::string& log_path() const { return log_path_; }
   std::string ReadLog() const;
 
@@ -41,6 +43,7 @@ class ServiceProcess {
   int http_port_ = 0;
   std::string dir_;
   std::string log_path_;
+  std::string ready_text_;
 };
 
 // Runs a command to completion; returns its exit status and captured stderr+stdout.

@@ -33,6 +33,8 @@ class TestTokens {
   std::string Mint(const Claims& claims) const;
 
   const std::string& public_key_file() const { return public_key_file_; }
+  // The signing key, for a server that calls its peers (--service_key_file).
+  std::string private_key_file() const { return dir_ + "/dev-jwt-private.pem"; }
   // --jwt_* flags for a server that must accept these tokens.
   std::vector<std::string> ServerArgs() const;
 
