@@ -83,7 +83,7 @@ TEST(ValidateMigrationSetsTest, RefusesGapsDuplicatesAndBadNames) {
 TEST(PlatformMigrationsTest, EmbedsTheAuditLogMigrationByteForByte) {
   const MigrationSet set = PlatformMigrations();
   EXPECT_EQ(set.component, "platform");
-  ASSERT_THAT(set.migrations, SizeIs(1));
+  ASSERT_THAT(set.migrations, SizeIs(2));  // 0002 is the outbox
   EXPECT_EQ(set.migrations[0].version, 1);
   EXPECT_EQ(set.migrations[0].name, "audit_log");
   std::ifstream file(CPTS_PLATFORM_MIGRATIONS_DIR "/0001_audit_log.sql", std::ios::binary);
@@ -96,6 +96,20 @@ TEST(PlatformMigrationsTest, EmbedsTheAuditLogMigrationByteForByte) {
   EXPECT_THAT(statements[1], HasSubstr("BEFORE UPDATE ON audit_log"));
   EXPECT_THAT(statements[2], HasSubstr("BEFORE DELETE ON audit_log"));
   EXPECT_THAT(ValidateMigrationSets({set}), IsOk());
+}
+
+TEST(PlatformMigrationsTest, EmbedsTheOutboxMigrationByteForByte) {
+  const MigrationSet set = PlatformMigrations();
+  ASSERT_THAT(set.migrations, SizeIs(2));
+  EXPECT_EQ(set.migrations[1].version, 2);
+  EXPECT_EQ(set.migrations[1].name, "outbox");
+  std::ifstream file(CPTS_PLATFORM_MIGRATIONS_DIR "/0002_outbox.sql", std::ios::binary);
+  std::stringstream content;
+  content << file.rdbuf();
+  EXPECT_EQ(set.migrations[1].sql, content.str());
+  const std::vector<std::string> statements = SplitSqlStatements(set.migrations[1].sql);
+  ASSERT_THAT(statements, SizeIs(1));
+  EXPECT_THAT(statements[0], StartsWith("CREATE TABLE outbox_event"));
 }
 
 }  // namespace
