@@ -263,6 +263,9 @@ void ToProto(const MemberProfile& in, v1::MemberProfile* out) {
   payee->set_employer_member_id(in.payee.employer_member_id);
   payee->set_convention_id(in.payee.convention_id);
   payee->set_none_reason(static_cast<v1::PayeeNoneReason>(in.payee.none_reason));
+  out->set_rpps(in.rpps);
+  out->set_given_name(in.given_name);
+  out->set_family_name(in.family_name);
 }
 
 void ToProto(const AuditEntry& in, v1::MemberHistoryEntry* out) {

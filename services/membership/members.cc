@@ -1401,6 +1401,9 @@ absl::StatusOr<MemberProfile> Membership::GetMemberProfile(const Principal& call
   p.membership_year = MembershipYearOf(tenant, day);
   p.up_to_date = IsUpToDate(m, tenant, day);
   p.payee = PayeeOn(m, tenant, day, conventions);
+  p.rpps = m.rpps;
+  p.given_name = m.given_name;
+  p.family_name = m.kind == MemberKind::kPerson ? m.family_name : m.organization_name;
   return p;
 }
 

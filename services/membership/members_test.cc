@@ -1074,9 +1074,15 @@ TEST_F(MembershipTest, SalariedMembersArePaidThroughTheirEmployersConvention) {
   profile = service_.GetMemberProfile(coordinator_, {clinic.member.id, std::nullopt});
   ASSERT_THAT(profile, IsOk());
   EXPECT_EQ(profile->payee.none_reason, PayeeNoneReason::kLegalEntity);
+  EXPECT_EQ(profile->family_name, "Centre de Santé Imaginaire");
+  EXPECT_EQ(profile->rpps, "");
   profile = service_.GetMemberProfile(bureau_, {liberal.member.id, std::nullopt});
   ASSERT_THAT(profile, IsOk());
   EXPECT_EQ(profile->payee.kind, PayeeKind::kSelf);
+  // Partner platforms identify a professional by RPPS and name.
+  EXPECT_EQ(profile->rpps, liberal.member.rpps);
+  EXPECT_EQ(profile->given_name, "Camille");
+  EXPECT_EQ(profile->family_name, "Liberal");
 }
 
 TEST_F(MembershipTest, UpToDateInTheProfileFollowsTheFee) {

@@ -285,6 +285,9 @@ struct MemberProfile {
   int membership_year = 0;
   bool up_to_date = false;
   Payee payee;
+  std::string rpps;
+  std::string given_name;
+  std::string family_name;  // or the legal entity's name
 };
 
 // ---------------------------------------------------------------------------------------
