@@ -2,13 +2,19 @@
 # Checks, without a Docker engine, that each service image's runtime stage is complete: every
 # shared library `ldd` resolves for the built binary must belong (dpkg -S) to a package that
 # the runtime stage of deploy/<svc>/Dockerfile installs explicitly, and every package it names
-# must exist. Services whose binary is not built are reported and skipped.
+# must exist. Services whose binary is not built are reported and skipped, except in CI
+# (CI=true, or CPTS_REQUIRE_ALL_IMAGES=1; =0 overrides), which builds every service first:
+# there a missing binary fails, so no image goes unchecked.
 #   deploy/check-image-deps.sh [BUILD_DIR]     (default: $CPTS_BUILD_DIR or build/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-${CPTS_BUILD_DIR:-$root/build}}
 failed=0
 checked=0
+skipped=()
+require_all=0
+[ "${CI:-}" = true ] && require_all=1
+[ -n "${CPTS_REQUIRE_ALL_IMAGES:-}" ] && require_all=$CPTS_REQUIRE_ALL_IMAGES
 
 say() { printf '[check-image-deps] %s\n' "$*" >&2; }
 fail() { say "FAIL: $*"; failed=1; }
@@ -42,7 +48,12 @@ for dockerfile in "$root"/deploy/*/Dockerfile; do
   svc=$(basename "$(dirname "$dockerfile")")
   binary="$build/services/$svc/${svc}_server"
   if [ ! -x "$binary" ]; then
-    say "$svc: $binary is not built, skipped"
+    if [ "$require_all" = 1 ]; then
+      fail "$svc: $binary is not built (CI builds every service before this check)"
+    else
+      say "$svc: $binary is not built, skipped"
+      skipped+=("$svc")
+    fi
     continue
   fi
   before=$failed
@@ -99,4 +110,8 @@ for dockerfile in "$root"/deploy/*/Dockerfile; do
 done
 
 [ "$failed" = 0 ] || exit 1
-say "ok ($checked image(s) checked)"
+if [ ${#skipped[@]} -gt 0 ]; then
+  say "ok ($checked image(s) checked; not built, skipped: ${skipped[*]})"
+else
+  say "ok ($checked image(s) checked)"
+fi

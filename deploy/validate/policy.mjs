@@ -252,6 +252,18 @@ export function checkPolicy(docs, { overlay, tlsRequired }) {
           if (c[p]?.grpc) cerr(`${p} is a kubelet gRPC probe, which cannot present a client certificate`);
         }
       }
+      // A service that calls others (it signs tokens with --service_key_file) must call them
+      // over TLS: --peer_tls_ca_file, mounted from a Secret (its client certificate is
+      // --tls_cert_file, checked above).
+      if (tlsRequired && !isInit && flag(args, 'service_key_file')) {
+        const value = flag(args, 'peer_tls_ca_file');
+        if (!value) cerr('calls other services in plaintext (no --peer_tls_ca_file)');
+        else {
+          const mount = (c.volumeMounts ?? []).find((m) => value.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
+          const volume = mount && (spec.volumes ?? []).find((v) => v.name === mount.name);
+          if (!volume?.secret && !volume?.projected) cerr(`--peer_tls_ca_file=${value} is not mounted from a Secret`);
+        }
+      }
     }
 
     if (longRunning) {

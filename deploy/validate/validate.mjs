@@ -168,6 +168,10 @@ const POLICY_MUTATIONS = [
   ['non-durable database', (d) => (find(d, 'MariaDB').spec.myCnf = find(d, 'MariaDB').spec.myCnf.replace('sync_binlog=1', 'sync_binlog=0')), /lacks sync_binlog=1/],
   ['even database cluster', (d) => (find(d, 'MariaDB').spec.replicas = 2), /quorum/],
   ['no database failover', (d) => (find(d, 'MariaDB').spec.galera.primary.autoFailover = false), /autoFailover/],
+  ['outbound call in plaintext', (d) => {
+    const c = find(d, 'Deployment', 'access').spec.template.spec.containers[0];
+    c.args = c.args.filter((a) => !a.startsWith('--peer_tls_ca_file'));
+  }, /calls other services in plaintext/],
   ['no binlog archiving', (d) => delete find(d, 'MariaDB').spec.pointInTimeRecoveryRef, /PointInTimeRecovery/],
 ];
 

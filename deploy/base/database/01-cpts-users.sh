@@ -11,8 +11,8 @@ cpts_sql_string() { # the file's content as a quoted SQL string literal
   v=${v//\'/\'\'}
   printf "'%s'" "$v"
 }
-# shellcheck disable=SC2043 # one service today; the others join the list as they land
-for cpts_svc in membership; do
+# The services deployed today; the others join the list as they land.
+for cpts_svc in membership access; do
   cpts_app=$(cpts_sql_string "/etc/cpts/users/$cpts_svc/password")
   cpts_mig=$(cpts_sql_string "/etc/cpts/users/${cpts_svc}_migrator/password")
   docker_process_sql <<SQL
