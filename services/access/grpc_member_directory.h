@@ -13,10 +13,10 @@
 
 namespace cpts::access {
 
-// MemberDirectory over membership's GetMemberProfile, called as "service:access" for the
-// tenant of the call. Answers are kept `ttl` (a member suspended in membership may still
-// publish or accept for that long) so that booking a slot does not cost a second RPC each
-// time; failures are not kept.
+// MemberDirectory over membership's GetMemberProfile and GetTenant, called as
+// "service:access" for the tenant of the call. Answers are kept `ttl` (a member suspended in
+// membership may still publish or accept for that long) so that booking a slot does not cost a
+// second RPC each time; failures are not kept.
 class GrpcMemberDirectory final : public MemberDirectory {
  public:
   GrpcMemberDirectory(platform::client::ServiceIdentity& identity,
@@ -26,8 +26,11 @@ class GrpcMemberDirectory final : public MemberDirectory {
 
   absl::StatusOr<MemberFacts> GetMember(absl::string_view tenant_id,
                                         absl::string_view member_id) override;
+  absl::StatusOr<TenantFacts> GetTenant(absl::string_view tenant_id) override;
 
  private:
+  // A call context with the deadline and the service token for `tenant_id`.
+  absl::Status Prepare(absl::string_view tenant_id, grpc::ClientContext& context);
   struct Cached {
     MemberFacts facts;
     absl::Time expires;
@@ -39,6 +42,11 @@ class GrpcMemberDirectory final : public MemberDirectory {
   const absl::Duration deadline_;
   std::mutex mu_;
   std::map<std::string, Cached> cache_;
+  struct CachedTenant {
+    TenantFacts facts;
+    absl::Time expires;
+  };
+  std::map<std::string, CachedTenant> tenant_cache_;
 };
 
 }  // namespace cpts::access

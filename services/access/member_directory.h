@@ -1,9 +1,9 @@
 #pragma once
 
-// What the access service needs to know about a member of the caller's tenant, and where it
-// comes from: membership's GetMemberProfile (a gRPC call with a service token in production,
-// GrpcMemberDirectory; an in-memory map in unit tests, FakeMemberDirectory). Access never
-// reads membership's tables.
+// What the access service needs to know about a member of the caller's tenant, and about the
+// tenant itself, and where it comes from: membership's GetMemberProfile and GetTenant (gRPC
+// calls with a service token in production, GrpcMemberDirectory; in-memory maps in unit
+// tests, FakeMemberDirectory). Access never reads membership's tables.
 
 #include <map>
 #include <mutex>
@@ -34,9 +34,19 @@ struct MemberFacts {
   std::string family_name{};
 };
 
+// The CPTS itself, as the SAS FHIR answer names it (its Organization).
+struct TenantFacts {
+  std::string tenant_id{};
+  std::string name{};
+  std::string finess{};  // 9 characters without prefix, or empty when the CPTS has none
+};
+
 class MemberDirectory {
  public:
   virtual ~MemberDirectory() = default;
+  // The tenant `tenant_id`. NotFound when membership has no such tenant; Unavailable (retry)
+  // when membership cannot be reached; InvalidArgument for a malformed id.
+  virtual absl::StatusOr<TenantFacts> GetTenant(absl::string_view tenant_id) = 0;
   // The member `member_id` of `tenant_id` as of today. NotFound when the tenant has no such
   // member; Unavailable (retry) when membership cannot be reached; InvalidArgument for a
   // malformed id.
@@ -51,10 +61,22 @@ class FakeMemberDirectory final : public MemberDirectory {
     std::lock_guard lock(mu_);
     members_[Key(tenant_id, facts.member_id)] = std::move(facts);
   }
+  void PutTenant(TenantFacts facts) {
+    std::lock_guard lock(mu_);
+    const std::string id = facts.tenant_id;
+    tenants_[id] = std::move(facts);
+  }
   // Every later call fails with `status` until it is OK again.
   void FailWith(absl::Status status) {
     std::lock_guard lock(mu_);
     failure_ = std::move(status);
+  }
+  absl::StatusOr<TenantFacts> GetTenant(absl::string_view tenant_id) override {
+    std::lock_guard lock(mu_);
+    if (!failure_.ok()) return failure_;
+    auto it = tenants_.find(std::string(tenant_id));
+    if (it == tenants_.end()) return absl::NotFoundError(absl::StrCat("tenant ", tenant_id));
+    return it->second;
   }
   absl::StatusOr<MemberFacts> GetMember(absl::string_view tenant_id,
                                         absl::string_view member_id) override {
@@ -71,6 +93,7 @@ class FakeMemberDirectory final : public MemberDirectory {
   }
   std::mutex mu_;
   std::map<std::string, MemberFacts> members_;
+  std::map<std::string, TenantFacts> tenants_;
   absl::Status failure_;
 };
 

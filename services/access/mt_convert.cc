@@ -22,7 +22,14 @@ void TimeToProto(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(rest * 1000));
 }
 
-absl::Time TimeFromProto(const google::protobuf::Timestamp& ts) {
+// A timestamp sent by a client: 0001-01-01 to 9999-12-31 with nanos in [0, 1e9), as
+// google.protobuf.Timestamp requires.
+absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& ts,
+                                         absl::string_view field) {
+  if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 || ts.nanos() < 0 ||
+      ts.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": not a valid timestamp"));
+  }
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
@@ -93,7 +100,8 @@ absl::StatusOr<MtRequest> FromProto(const v1::MtRequest& in) {
   r.origin_detail = in.origin_detail();
   r.consent.granted = in.consent().granted();
   if (in.consent().has_consent_time()) {
-    r.consent.consent_time = TimeFromProto(in.consent().consent_time());
+    CPTS_ASSIGN_OR_RETURN(r.consent.consent_time, TimeFromProto(in.consent().consent_time(),
+                                                                "mt_request.consent.consent_time"));
   }
   return r;
 }

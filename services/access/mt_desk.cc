@@ -96,6 +96,17 @@ absl::StatusOr<std::optional<int64_t>> ParseMtEtag(absl::string_view etag,
   return std::optional<int64_t>(version);
 }
 
+namespace {
+
+// The fields every workflow step shares, checked before any lookup.
+absl::Status ValidateStepInput(const MtStepInput& input, bool reason_required) {
+  CPTS_RETURN_IF_ERROR(ValidateId(input.mt_request_id, "mt_request_id"));
+  CPTS_RETURN_IF_ERROR(ParseMtEtag(input.etag, "etag").status());
+  return NormalizeReason(input.reason, "reason", reason_required).status();
+}
+
+}  // namespace
+
 MtDesk::MtDesk(MtRequestRepository& requests, GpCapacityRepository& capacities,
                const AccessDeps& deps, MtDeskOptions options)
     : requests_(requests), capacities_(capacities), deps_(deps), options_(std::move(options)) {}
@@ -243,7 +254,8 @@ absl::StatusOr<MtQueuePage> MtDesk::ListQueue(const Principal& caller, const MtQ
     if (c == PriorityClass::kUnspecified) continue;
     filter.class_mask |= 1U << PriorityRank(c);
   }
-  filter.commune_insee = query.commune_insee;
+  CPTS_ASSIGN_OR_RETURN(filter.commune_insee,
+                        NormalizeCommuneFilter(query.commune_insee, "commune_insee"));
   const PatientAuditContext audit{.caller = &caller,
                                   .action = audit_actions::kMtRequestRead,
                                   .reason = "ListMtQueue",
@@ -295,6 +307,7 @@ absl::StatusOr<MtRequest> MtDesk::Triage(const Principal& caller, const MtStepIn
 }
 
 absl::StatusOr<MtRequest> MtDesk::Assign(const Principal& caller, const MtStepInput& input) {
+  CPTS_RETURN_IF_ERROR(ValidateStepInput(input, /*reason_required=*/false));
   CPTS_RETURN_IF_ERROR(ValidateId(input.gp_member_id, "gp_member_id"));
   CPTS_RETURN_IF_ERROR(
       CheckGeneralPractitioner(caller.tenant_id, input.gp_member_id, "gp_member_id"));
@@ -313,7 +326,8 @@ absl::StatusOr<MtRequest> MtDesk::Assign(const Principal& caller, const MtStepIn
 }
 
 absl::StatusOr<MtAcceptResult> MtDesk::Accept(const Principal& caller, const MtStepInput& input) {
-  CPTS_RETURN_IF_ERROR(ValidateId(input.mt_request_id, "mt_request_id"));
+  // The whole input first: a bad field is reported as such whatever the request's state.
+  CPTS_RETURN_IF_ERROR(ValidateStepInput(input, /*reason_required=*/false));
   MtStep step;
   step.action = MtAction::kAccept;
   if (!input.gp_member_id.empty()) {
@@ -357,6 +371,7 @@ absl::StatusOr<MtAcceptResult> MtDesk::Accept(const Principal& caller, const MtS
 }
 
 absl::StatusOr<MtRequest> MtDesk::Decline(const Principal& caller, const MtStepInput& input) {
+  CPTS_RETURN_IF_ERROR(ValidateStepInput(input, /*reason_required=*/true));
   MtStep step;
   step.action = MtAction::kDecline;
   if (!input.gp_member_id.empty()) {
@@ -465,7 +480,8 @@ absl::StatusOr<GpCapacityPage> MtDesk::ListCapacities(const Principal& caller,
     CPTS_ASSIGN_OR_RETURN(after, DecodeGpToken(query.page_token));
   }
   GpCapacityFilter filter;
-  filter.commune_insee = query.commune_insee;
+  CPTS_ASSIGN_OR_RETURN(filter.commune_insee,
+                        NormalizeCommuneFilter(query.commune_insee, "commune_insee"));
   filter.priority_class = query.priority_class;
   if (query.available_only) filter.available_on = Today();
   CPTS_ASSIGN_OR_RETURN(

@@ -182,6 +182,12 @@ absl::Status NormalizeGpCapacity(GpCapacity& capacity, absl::CivilDay today) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> NormalizeCommuneFilter(absl::string_view input,
+                                                   absl::string_view field) {
+  if (absl::StripAsciiWhitespace(input).empty()) return std::string();
+  return NormalizeCommune(input, field);
+}
+
 absl::StatusOr<int> MtPageSize(int requested, absl::string_view field) {
   if (requested < 0) return FieldError(field, "must not be negative");
   if (requested == 0) return kDefaultMtPageSize;

@@ -97,6 +97,11 @@ absl::StatusOr<std::string> NormalizeReason(absl::string_view reason, absl::stri
 // Output-only fields are left alone.
 absl::Status NormalizeGpCapacity(GpCapacity& capacity, absl::CivilDay today);
 
+// An optional commune filter (ListMtQueue.commune_insee, ListGpCapacities.commune_insee):
+// empty stays empty; otherwise trimmed, upper-cased and validated as an INSEE commune code.
+absl::StatusOr<std::string> NormalizeCommuneFilter(absl::string_view input,
+                                                   absl::string_view field);
+
 // Page size of ListMtQueue and ListGpCapacities: negative refused, 0 = 50, larger than 500
 // = 500.
 absl::StatusOr<int> MtPageSize(int requested, absl::string_view field);

@@ -141,7 +141,8 @@ VALUES (?, ?, ?, ?, ?, ?))sql";
   "b.patient_birth_date_enc, b.patient_sex_enc, b.contact_phone_enc, b.contact_email_enc, " \
   "b.reason_enc, b.origin, b.booked_by, b.booker_member_id, b.booker_profession_code, "     \
   "b.state, b.cancel_reason, COALESCE(b.request_id, ''), b.request_fingerprint, "           \
-  "b.create_time, b.cancel_time, b.outcome_time, b.update_time, b.version"
+  "b.create_time, b.cancel_time, b.outcome_time, b.update_time, b.version, b.purge_time, "  \
+  "COALESCE(b.cancel_reason_enc, '')"
 constexpr std::string_view kSelectBooking =
     "SELECT " CPTS_BOOKING_COLUMNS " FROM snp_bookings b WHERE b.tenant_id = ? AND b.id = ?";
 constexpr std::string_view kSelectBookingForUpdate =
@@ -161,9 +162,26 @@ INSERT INTO snp_bookings (tenant_id, id, slot_id, active_slot_id, patient_given_
                           outcome_time, update_time, version)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, 1))sql";
 
+// Retention reads across tenants: it runs rarely, in small batches.
+constexpr std::string_view kSelectPurgeableBookings = R"sql(
+SELECT b.tenant_id, b.id FROM snp_bookings b
+JOIN snp_slots s ON s.tenant_id = b.tenant_id AND s.id = b.slot_id
+WHERE b.purge_time IS NULL AND s.end_time < ?
+ORDER BY s.end_time, b.tenant_id, b.id LIMIT ? FOR UPDATE)sql";
+
+constexpr std::string_view kPurgeBooking = R"sql(
+UPDATE snp_bookings
+SET patient_given_name_enc = '', patient_family_name_enc = '', patient_birth_date_enc = '',
+    patient_sex_enc = '', contact_phone_enc = '', contact_email_enc = '', reason_enc = '',
+    cancel_reason = '', cancel_reason_enc = NULL, request_id = NULL, request_fingerprint = '',
+    purge_time = ?,
+    version = version + 1
+WHERE tenant_id = ? AND id = ? AND purge_time IS NULL)sql";
+
 constexpr std::string_view kUpdateBooking = R"sql(
 UPDATE snp_bookings
-SET active_slot_id = ?, state = ?, cancel_reason = ?, cancel_time = ?, outcome_time = ?,
+SET active_slot_id = ?, state = ?, cancel_reason = '', cancel_reason_enc = ?, cancel_time = ?,
+    outcome_time = ?,
     update_time = ?, version = version + 1
 WHERE tenant_id = ? AND id = ? AND version = ?)sql";
 
@@ -453,7 +471,21 @@ absl::StatusOr<BookingRow> ReadBooking(const sql::ResultSet& rs,
   b.outcome_time = r.Instant();
   b.update_time = r.Instant();
   b.version = r.Int64();
+  b.purge_time = r.Instant();
+  const std::string cancel_reason_enc = r.Str();
   if (!r.status().ok()) return r.status();
+  // Retention erased the patient fields: nothing to decrypt.
+  if (b.purge_time != absl::InfinitePast()) return row;
+  // Rows cancelled before cancel_reason_enc existed keep their reason in clear.
+  if (!cancel_reason_enc.empty()) {
+    absl::StatusOr<std::string> reason = cipher.Decrypt(cancel_reason_enc, Aad("cancel_reason", b));
+    if (!reason.ok()) {
+      return absl::Status(
+          reason.status().code(),
+          absl::StrCat("booking ", b.id, " column cancel_reason: ", reason.status().message()));
+    }
+    b.cancel_reason = *std::move(reason);
+  }
 
   constexpr std::array<absl::string_view, 7> kColumns = {"patient_given_name",
                                                          "patient_family_name",
@@ -529,6 +561,25 @@ absl::StatusOr<std::vector<Slot>> MysqlSnpStore::PublishSlots(
   const absl::Status status = RunInTransaction(pool_, [&](Connection& conn) -> absl::Status {
     result.clear();
     try {
+      // Lock the professionals in a fixed order (no deadlock between two batches).
+      std::vector<SnpProfessional> sorted = professionals;
+      std::sort(sorted.begin(), sorted.end(),
+                [](const auto& a, const auto& b) { return a.member_id < b.member_id; });
+      for (const SnpProfessional& p : sorted) {
+        sql::PreparedStatement& ps = conn.Prepare(kUpsertProfessional);
+        Binder(ps)
+            .Str(tenant_id)
+            .Str(p.member_id)
+            .StrOrNull(p.rpps)
+            .Str(p.given_name)
+            .Str(p.family_name)
+            .Str(p.profession_code)
+            .Instant(SnpStoreTime(now));
+        ps.executeUpdate();
+      }
+      // The key is checked once the professionals are locked: a concurrent retry of the same
+      // request (same professionals) waits for the first one to commit and then finds its
+      // key here, instead of finding its slots as overlaps.
       if (!key.request_id.empty()) {
         sql::PreparedStatement& ps = conn.Prepare(kSelectPublishKey);
         Binder(ps).Str(tenant_id).Str(key.subject).Str(key.request_id);
@@ -545,22 +596,6 @@ absl::StatusOr<std::vector<Slot>> MysqlSnpStore::PublishSlots(
           }
           return absl::OkStatus();
         }
-      }
-      // Lock the professionals in a fixed order (no deadlock between two batches).
-      std::vector<SnpProfessional> sorted = professionals;
-      std::sort(sorted.begin(), sorted.end(),
-                [](const auto& a, const auto& b) { return a.member_id < b.member_id; });
-      for (const SnpProfessional& p : sorted) {
-        sql::PreparedStatement& ps = conn.Prepare(kUpsertProfessional);
-        Binder(ps)
-            .Str(tenant_id)
-            .Str(p.member_id)
-            .StrOrNull(p.rpps)
-            .Str(p.given_name)
-            .Str(p.family_name)
-            .Str(p.profession_code)
-            .Instant(SnpStoreTime(now));
-        ps.executeUpdate();
       }
       std::vector<Slot> existing;
       for (const OverlapWindow& w : windows) {
@@ -791,11 +826,16 @@ absl::StatusOr<BookingAndSlot> MysqlSnpStore::UpdateBooking(
       const int64_t slot_version = slot.version;
       const Slot before = slot;
       CPTS_RETURN_IF_ERROR(mutate(booking, slot));
+      std::string cancel_reason_enc;
+      if (!booking.cancel_reason.empty()) {
+        CPTS_ASSIGN_OR_RETURN(cancel_reason_enc, cipher_.Encrypt(booking.cancel_reason,
+                                                                 Aad("cancel_reason", booking)));
+      }
       sql::PreparedStatement& ps = conn.Prepare(kUpdateBooking);
       Binder(ps)
           .StrOrNull(HoldsSlot(booking.state) ? absl::string_view(booking.slot_id) : "")
           .Str(BookingStateName(booking.state))
-          .Str(booking.cancel_reason)
+          .StrOrNull(cancel_reason_enc)
           .Instant(booking.cancel_time)
           .Instant(booking.outcome_time)
           .Instant(booking.update_time)
@@ -918,6 +958,49 @@ absl::StatusOr<SnpFhirResult> MysqlSnpStore::FhirSearch(absl::string_view tenant
   } catch (const sql::SQLException& e) {
     return MapSqlException(e, "FhirSearch");
   }
+}
+
+absl::StatusOr<int> MysqlSnpStore::PurgePastBookings(absl::Time cutoff, absl::Time now, int limit) {
+  int purged = 0;
+  const absl::Status status = RunInTransaction(pool_, [&](Connection& conn) -> absl::Status {
+    try {
+      purged = 0;
+      std::vector<std::pair<std::string, std::string>> rows;
+      {
+        sql::PreparedStatement& ps = conn.Prepare(kSelectPurgeableBookings);
+        Binder(ps).Instant(cutoff).Int64(limit);
+        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+        while (rs->next()) {
+          RowReader r(*rs);
+          std::string tenant = r.Str();
+          std::string id = r.Str();
+          if (!r.status().ok()) return r.status();
+          rows.emplace_back(std::move(tenant), std::move(id));
+        }
+      }
+      for (const auto& [tenant, id] : rows) {
+        sql::PreparedStatement& ps = conn.Prepare(kPurgeBooking);
+        Binder(ps).Instant(SnpStoreTime(now)).Str(tenant).Str(id);
+        if (ps.executeUpdate() != 1) continue;
+        platform::auth::Principal retention;
+        retention.tenant_id = tenant;
+        retention.subject = "service:access-retention";
+        retention.roles = {"service"};
+        CPTS_RETURN_IF_ERROR(AuditPatientAccess(conn, retention,
+                                                {.action = audit_actions::kBookingPurge,
+                                                 .resource_type = kBookingResource,
+                                                 .resource_id = id,
+                                                 .reason = "retention period elapsed"},
+                                                now));
+        ++purged;
+      }
+      return absl::OkStatus();
+    } catch (const sql::SQLException& e) {
+      return MapSqlException(e, "PurgePastBookings");
+    }
+  });
+  if (!status.ok()) return status;
+  return purged;
 }
 
 }  // namespace cpts::access

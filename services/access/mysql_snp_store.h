@@ -39,6 +39,7 @@ class MysqlSnpStore final : public SnpStore {
   absl::StatusOr<SnpFhirResult> FhirSearch(absl::string_view tenant_id,
                                            const std::vector<std::string>& rpps, absl::Time from,
                                            absl::Time to, int limit) override;
+  absl::StatusOr<int> PurgePastBookings(absl::Time cutoff, absl::Time now, int limit) override;
 
  private:
   platform::db::ConnectionPool& pool_;

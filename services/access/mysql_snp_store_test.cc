@@ -628,6 +628,109 @@ TEST_F(SnpAgendaDbTest, Indicators) {
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
+// --- retention ---------------------------------------------------------------------------
+
+TEST_F(SnpAgendaDbTest, RetentionPurgesThePatientDataOfPastBookingsOnly) {
+  const Slot past = PublishOne("gp-1", kNow + absl::Hours(1));
+  const Slot cancelled = PublishOne("gp-1", kNow + absl::Hours(2));
+  const Slot later = PublishOne("gp-1", kNow + absl::Hours(24 * 300));
+  absl::StatusOr<BookingAndSlot> a = agenda_.BookSlot(Member("ph-1"), Patient(past.id, "Purgé"));
+  ASSERT_THAT(a.status(), IsOk());
+  absl::StatusOr<BookingAndSlot> b =
+      agenda_.BookSlot(Regulator(), Patient(cancelled.id, "Annulé", "req-b"));
+  ASSERT_THAT(b.status(), IsOk());
+  ASSERT_THAT(agenda_.CancelBooking(Regulator(), b->booking.id, "Mme Annulé a trouvé").status(),
+              IsOk());
+  absl::StatusOr<BookingAndSlot> c = agenda_.BookSlot(Member("ph-2"), Patient(later.id, "Gardé"));
+  ASSERT_THAT(c.status(), IsOk());
+  clock_.Set(kNow + absl::Hours(2));
+  ASSERT_THAT(
+      agenda_.RecordOutcome(Member("gp-1"), a->booking.id, BookingOutcome::kFulfilled).status(),
+      IsOk());
+
+  auto column = [&](const std::string& sql, const std::string& id) {
+    auto lease = Schema().pool->Acquire();
+    EXPECT_THAT(lease.status(), IsOk());
+    if (!lease.ok()) return std::string("?");
+    sql::PreparedStatement& ps = (*lease)->Prepare(sql);
+    ps.setString(1, tenant_);
+    ps.setString(2, id);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    if (!rs->next()) return std::string("no row");
+    return rs->isNull(1) ? std::string("NULL") : std::string(rs->getString(1).asStdString());
+  };
+  constexpr char kFamily[] =
+      "SELECT patient_family_name_enc FROM snp_bookings WHERE tenant_id = ? AND id = ?";
+  auto purges = [&](const std::string& id) {
+    int n = 0;
+    for (const auto& r : AuditOf(id)) {
+      if (r.action == audit_actions::kBookingPurge) {
+        EXPECT_EQ(r.actor_subject, "service:access-retention");
+        ++n;
+      }
+    }
+    return n;
+  };
+
+  // One day short of the retention period (365 days after the slots ended): nothing goes.
+  clock_.Set(kNow + absl::Hours(24 * 364));
+  ASSERT_THAT(agenda_.PurgeExpired().status(), IsOk());
+  EXPECT_TRUE(absl::StartsWith(column(kFamily, a->booking.id), "cpts1:"));
+  EXPECT_EQ(purges(a->booking.id), 0);
+
+  clock_.Set(kNow + absl::Hours(24 * 365 + 3));
+  absl::StatusOr<int> purged = agenda_.PurgeExpired();
+  ASSERT_THAT(purged.status(), IsOk());
+  EXPECT_GE(*purged, 2);  // other tests' tenants of this schema may have past bookings too
+  for (const std::string& id : {a->booking.id, b->booking.id}) {
+    EXPECT_EQ(column(kFamily, id), "") << id;
+    EXPECT_EQ(
+        column("SELECT contact_phone_enc FROM snp_bookings WHERE tenant_id = ? AND id = ?", id),
+        "");
+    EXPECT_EQ(column("SELECT reason_enc FROM snp_bookings WHERE tenant_id = ? AND id = ?", id), "");
+    EXPECT_NE(column("SELECT purge_time FROM snp_bookings WHERE tenant_id = ? AND id = ?", id),
+              "NULL");
+    EXPECT_EQ(purges(id), 1) << id;
+  }
+  // The free-text cancel reason and the idempotency key go too.
+  EXPECT_EQ(column("SELECT cancel_reason FROM snp_bookings WHERE tenant_id = ? AND id = ?",
+                   b->booking.id),
+            "");
+  EXPECT_EQ(
+      column("SELECT request_id FROM snp_bookings WHERE tenant_id = ? AND id = ?", b->booking.id),
+      "NULL");
+  EXPECT_EQ(column("SELECT cancel_reason_enc FROM snp_bookings WHERE tenant_id = ? AND id = ?",
+                   b->booking.id),
+            "NULL");
+
+  // The booking still reads, without patient; the non-personal facts stay.
+  absl::StatusOr<Booking> read = agenda_.GetBooking(Coordinator(), a->booking.id);
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_EQ(read->patient.family_name, "");
+  EXPECT_EQ(read->contact.phone, "");
+  EXPECT_EQ(read->reason, "");
+  EXPECT_NE(read->purge_time, absl::InfinitePast());
+  EXPECT_EQ(read->state, BookingState::kFulfilled);
+  EXPECT_EQ(read->origin, BookingOrigin::kProfessional);
+  EXPECT_EQ(read->booker_profession_code, "PHARMACIEN");
+  const absl::CivilDay day = absl::ToCivilDay(kNow, absl::UTCTimeZone());
+  absl::StatusOr<SnpIndicators> ind = agenda_.GetIndicators(Coordinator(), day, day);
+  ASSERT_THAT(ind.status(), IsOk());
+  EXPECT_EQ(ind->slots_booked, 1);
+  EXPECT_EQ(ind->fulfilled, 1);
+  EXPECT_EQ(ind->cancelled, 1);
+
+  // The future booking is untouched and still decrypts.
+  absl::StatusOr<Booking> kept = agenda_.GetBooking(Coordinator(), c->booking.id);
+  ASSERT_THAT(kept.status(), IsOk());
+  EXPECT_EQ(kept->patient.family_name, "Gardé");
+  EXPECT_EQ(purges(c->booking.id), 0);
+
+  // A second round finds nothing more of this tenant.
+  ASSERT_THAT(agenda_.PurgeExpired().status(), IsOk());
+  EXPECT_EQ(purges(a->booking.id), 1);
+}
+
 // --- the SAS FHIR search -----------------------------------------------------------------
 
 std::string FhirQuery(absl::Time from, absl::Time to, int first, int count) {
@@ -685,6 +788,46 @@ TEST_F(SnpAgendaDbTest, FhirSearchTwentyFiveProfessionalsOverSeventyTwoHours) {
   EXPECT_THAT(*bundle, Not(HasSubstr(Rpps(25))));
   EXPECT_THAT(agenda_.FhirSlotSearch(Member("ph-1"), parsed.query, "x").status(),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(SnpAgendaDbTest, FhirBundleNamesTheCptsOrganizationFromMembership) {
+  PublishOne("gp-3", kNow + absl::Hours(2));
+  const std::string base = FhirQuery(kNow, kNow + absl::Hours(72), 3, 1);
+  const FhirSlotQueryParse with_org = ParseFhirSlotQuery(absl::StrCat(
+      base,
+      "&_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization"));
+  ASSERT_TRUE(with_org.ok()) << with_org.errors[0].diagnostics;
+  ASSERT_TRUE(with_org.query.include_organization);
+  const FhirSlotQueryParse without_org = ParseFhirSlotQuery(base);
+  ASSERT_TRUE(without_org.ok());
+
+  // Membership does not know the tenant: no answer rather than an anonymous Organization.
+  EXPECT_THAT(
+      agenda_.FhirSlotSearch(Regulator(), with_org.query, "https://cpts.test/fhir").status(),
+      StatusIs(absl::StatusCode::kNotFound));
+
+  directory_.PutTenant({.tenant_id = tenant_, .name = "CPTS des Essais", .finess = "770000123"});
+  absl::StatusOr<std::string> bundle =
+      agenda_.FhirSlotSearch(Regulator(), with_org.query, "https://cpts.test/fhir");
+  ASSERT_THAT(bundle.status(), IsOk());
+  const size_t org = bundle->find("\"resourceType\":\"Organization\"");
+  ASSERT_NE(org, std::string::npos) << *bundle;
+  const std::string entry = bundle->substr(org);
+  EXPECT_THAT(entry, HasSubstr("\"system\":\"urn:oid:1.2.250.1.71.4.2.2\""));
+  EXPECT_THAT(entry, HasSubstr("\"value\":\"1770000123\""));  // FINESS prefixed with "1"
+  EXPECT_THAT(entry, HasSubstr("\"name\":\"CPTS des Essais\""));
+  EXPECT_THAT(*bundle, HasSubstr("\"providedBy\""));
+
+  // Membership unreachable: the search that needs the Organization says so (the SAS retries);
+  // the one that does not still answers.
+  directory_.FailWith(absl::UnavailableError("membership down"));
+  EXPECT_THAT(
+      agenda_.FhirSlotSearch(Regulator(), with_org.query, "https://cpts.test/fhir").status(),
+      StatusIs(absl::StatusCode::kUnavailable));
+  absl::StatusOr<std::string> plain =
+      agenda_.FhirSlotSearch(Regulator(), without_org.query, "https://cpts.test/fhir");
+  ASSERT_THAT(plain.status(), IsOk());
+  EXPECT_THAT(*plain, Not(HasSubstr("\"Organization\"")));
 }
 
 TEST_F(SnpAgendaDbTest, FhirHttpEndpoint) {

@@ -38,6 +38,8 @@ std::string BookFingerprintText(const BookingDraft& d) {
 
 bool IsDenial(const absl::Status& s) { return absl::IsPermissionDenied(s); }
 
+constexpr int kPurgeBatch = 500;
+
 }  // namespace
 
 SnpAgenda::SnpAgenda(SnpStore& store, const AccessDeps& deps, SnpAgendaOptions options)
@@ -121,7 +123,7 @@ absl::StatusOr<std::vector<Slot>> SnpAgenda::PublishSlots(const platform::auth::
 absl::StatusOr<Slot> SnpAgenda::GetSlot(const platform::auth::Principal& caller,
                                         absl::string_view slot_id) {
   if (caller.tenant_id.empty()) return absl::PermissionDeniedError("no tenant");
-  if (slot_id.empty()) return absl::InvalidArgumentError("slot_id: required");
+  CPTS_RETURN_IF_ERROR(ValidateId(slot_id, "slot_id"));
   CPTS_ASSIGN_OR_RETURN(Slot slot, store_.GetSlot(caller.tenant_id, slot_id));
   const bool own = !caller.member_id.empty() && caller.member_id == slot.professional_member_id;
   if (!own && !CanSee(caller, slot.visibility)) {
@@ -133,7 +135,7 @@ absl::StatusOr<Slot> SnpAgenda::GetSlot(const platform::auth::Principal& caller,
 absl::StatusOr<Slot> SnpAgenda::WithdrawSlot(const platform::auth::Principal& caller,
                                              absl::string_view slot_id, absl::string_view reason) {
   if (caller.tenant_id.empty()) return absl::PermissionDeniedError("no tenant");
-  if (slot_id.empty()) return absl::InvalidArgumentError("slot_id: required");
+  CPTS_RETURN_IF_ERROR(ValidateId(slot_id, "slot_id"));
   const absl::Time now = deps_.clock.Now();
   return store_.UpdateSlot(caller.tenant_id, slot_id, [&](Slot& slot) -> absl::Status {
     CPTS_RETURN_IF_ERROR(CheckCanWithdraw(caller, slot));
@@ -200,7 +202,7 @@ absl::StatusOr<BookingAndSlot> SnpAgenda::BookSlot(const platform::auth::Princip
 absl::StatusOr<Booking> SnpAgenda::GetBooking(const platform::auth::Principal& caller,
                                               absl::string_view booking_id) {
   if (caller.tenant_id.empty()) return absl::PermissionDeniedError("no tenant");
-  if (booking_id.empty()) return absl::InvalidArgumentError("booking_id: required");
+  CPTS_RETURN_IF_ERROR(ValidateId(booking_id, "booking_id"));
   const absl::Time now = deps_.clock.Now();
   const SnpAudit audit{.caller = caller, .now = now, .reason = "GetBooking"};
   absl::StatusOr<BookingAndSlot> r =
@@ -218,7 +220,7 @@ absl::StatusOr<BookingAndSlot> SnpAgenda::CancelBooking(const platform::auth::Pr
                                                         absl::string_view booking_id,
                                                         absl::string_view reason) {
   if (caller.tenant_id.empty()) return absl::PermissionDeniedError("no tenant");
-  if (booking_id.empty()) return absl::InvalidArgumentError("booking_id: required");
+  CPTS_RETURN_IF_ERROR(ValidateId(booking_id, "booking_id"));
   const absl::Time now = deps_.clock.Now();
   const SnpAudit audit{.caller = caller, .now = now, .reason = "CancelBooking"};
   absl::StatusOr<BookingAndSlot> r = store_.UpdateBooking(
@@ -234,7 +236,7 @@ absl::StatusOr<Booking> SnpAgenda::RecordOutcome(const platform::auth::Principal
                                                  absl::string_view booking_id,
                                                  BookingOutcome outcome) {
   if (caller.tenant_id.empty()) return absl::PermissionDeniedError("no tenant");
-  if (booking_id.empty()) return absl::InvalidArgumentError("booking_id: required");
+  CPTS_RETURN_IF_ERROR(ValidateId(booking_id, "booking_id"));
   const absl::Time now = deps_.clock.Now();
   const SnpAudit audit{.caller = caller, .now = now, .reason = "RecordOutcome"};
   absl::StatusOr<BookingAndSlot> r = store_.UpdateBooking(
@@ -278,6 +280,12 @@ absl::StatusOr<std::string> SnpAgenda::FhirSlotSearch(const platform::auth::Prin
   context.bundle_id = deps_.ids.NewId();
   context.last_updated = SnpStoreTime(deps_.clock.Now());
   context.cpts.tenant_id = caller.tenant_id;
+  // The CPTS Organization (FINESS, name) is membership's; asked for only when included.
+  if (query.include_organization) {
+    CPTS_ASSIGN_OR_RETURN(TenantFacts tenant, deps_.directory.GetTenant(caller.tenant_id));
+    context.cpts.name = std::move(tenant.name);
+    context.cpts.finess = std::move(tenant.finess);
+  }
   for (const auto& [member_id, p] : found.professionals) {
     context.practitioners[member_id] = FhirPractitioner{.member_id = p.member_id,
                                                         .rpps = p.rpps,
@@ -286,6 +294,21 @@ absl::StatusOr<std::string> SnpAgenda::FhirSlotSearch(const platform::auth::Prin
                                                         .profession_code = p.profession_code};
   }
   return FhirSlotBundleJson(query, found.slots, found.total, context);
+}
+
+// ---------------------------------------------------------------------------------------
+// Retention
+// ---------------------------------------------------------------------------------------
+
+absl::StatusOr<int> SnpAgenda::PurgeExpired() {
+  const absl::Time now = deps_.clock.Now();
+  int total = 0;
+  for (;;) {
+    CPTS_ASSIGN_OR_RETURN(const int n,
+                          store_.PurgePastBookings(now - deps_.retention, now, kPurgeBatch));
+    total += n;
+    if (n < kPurgeBatch) return total;
+  }
 }
 
 }  // namespace cpts::access

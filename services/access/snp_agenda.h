@@ -82,6 +82,11 @@ class SnpAgenda {
                                              const FhirSlotQuery& query,
                                              absl::string_view base_url);
 
+  // Retention: erases the patient data of the bookings whose slot ended more than
+  // deps.retention ago (SnpStore::PurgePastBookings), batch after batch; returns how many.
+  // Unavailable when the database is down (the next round retries).
+  absl::StatusOr<int> PurgeExpired();
+
   absl::TimeZone zone() const { return deps_.zone; }
   absl::Time Now() const { return deps_.clock.Now(); }
 

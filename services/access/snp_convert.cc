@@ -298,10 +298,13 @@ absl::StatusOr<BookingDraft> FromProto(const v1::BookSlotRequest& in) {
 void ToProto(const Booking& b, v1::Booking* out) {
   out->set_id(b.id);
   out->set_slot_id(b.slot_id);
-  out->mutable_patient()->set_given_name(b.patient.given_name);
-  out->mutable_patient()->set_family_name(b.patient.family_name);
-  ToProto(b.patient.birth_date, out->mutable_patient()->mutable_birth_date());
-  out->mutable_patient()->set_sex(SexToProto(b.patient.sex));
+  // A purged booking (retention) has no patient any more: the field stays unset.
+  if (b.purge_time == absl::InfinitePast()) {
+    out->mutable_patient()->set_given_name(b.patient.given_name);
+    out->mutable_patient()->set_family_name(b.patient.family_name);
+    ToProto(b.patient.birth_date, out->mutable_patient()->mutable_birth_date());
+    out->mutable_patient()->set_sex(SexToProto(b.patient.sex));
+  }
   if (!b.contact.phone.empty() || !b.contact.email.empty()) {
     out->mutable_contact()->set_phone(b.contact.phone);
     out->mutable_contact()->set_email(b.contact.email);

@@ -105,6 +105,9 @@ struct Booking {
   absl::Time cancel_time = absl::InfinitePast();   // when kCancelled
   absl::Time outcome_time = absl::InfinitePast();  // when kFulfilled or kNoShow
   absl::Time update_time = absl::InfinitePast();
+  // When retention erased the patient fields, reason, cancel reason and idempotency key
+  // (InfinitePast: not purged). A purged booking has empty patient, contact and reason.
+  absl::Time purge_time = absl::InfinitePast();
   int64_t version = 0;
 };
 

@@ -111,7 +111,6 @@ void RegisterSnpService(platform::RpcServer& server, Svc* svc, SnpAgenda& agenda
       svc, &Svc::RequestGetSnpIndicators, "GetSnpIndicators", reporting,
       [&agenda](const CallContext& c, const v1::GetSnpIndicatorsRequest& req,
                 v1::GetSnpIndicatorsResponse* resp) -> absl::Status {
-        if (!req.has_period()) return absl::InvalidArgumentError("period: required");
         CPTS_ASSIGN_OR_RETURN(absl::CivilDay first,
                               snp::DayFromProto(req.period().start_date(), "period.start_date"));
         CPTS_ASSIGN_OR_RETURN(absl::CivilDay last,

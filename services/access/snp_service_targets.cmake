@@ -16,7 +16,7 @@ target_link_libraries(access_snp_store
 cpts_embed_migrations(access_snp_store
   COMPONENT access_snp
   FUNCTION cpts::access::SnpMigrations
-  FILES migrations/snp/0001_snp_agenda.sql)
+  FILES migrations/snp/0001_snp_agenda.sql migrations/snp/0002_booking_purge.sql)
 
 add_library(access_snp_service
   ${CMAKE_CURRENT_LIST_DIR}/snp_agenda.cc

@@ -90,12 +90,14 @@ class SnpStore {
  public:
   virtual ~SnpStore() = default;
 
-  // PublishSlots, all or nothing. In one transaction: with a request_id, a known key with the
-  // same fingerprint returns the slots published then (current state) without calling
-  // `prepare`, a known key with another fingerprint is AlreadyExists; then the rows of
-  // `professionals` are upserted and locked (serialising publications per professional), the
-  // non-withdrawn slots of each professional overlapping `windows` are read, `prepare(existing)`
-  // builds the slots (snp_slots.h PreparePublish) and they are inserted with the key.
+  // PublishSlots, all or nothing. In one transaction: the rows of `professionals` are upserted
+  // and locked (serialising publications per professional); then, with a request_id, a known
+  // key with the same fingerprint returns the slots published then (current state) without
+  // calling `prepare` (checked after the locks, so that concurrent retries of one request
+  // replay it rather than overlap it), a known key with another fingerprint is AlreadyExists;
+  // otherwise the non-withdrawn slots of each professional overlapping `windows` are read,
+  // `prepare(existing)` builds the slots (snp_slots.h PreparePublish) and they are inserted
+  // with the key.
   using PrepareSlotsFn =
       absl::FunctionRef<absl::StatusOr<std::vector<Slot>>(const std::vector<Slot>& existing)>;
   virtual absl::StatusOr<std::vector<Slot>> PublishSlots(
@@ -149,6 +151,14 @@ class SnpStore {
   virtual absl::StatusOr<SnpFhirResult> FhirSearch(absl::string_view tenant_id,
                                                    const std::vector<std::string>& rpps,
                                                    absl::Time from, absl::Time to, int limit) = 0;
+
+  // Retention: erases the patient fields, reason, cancel reason and idempotency key of at
+  // most `limit` bookings, of every tenant, whose slot ended before `cutoff` and that are not
+  // purged yet (any state); keeps the non-personal facts (slot, origin, booker's profession,
+  // state, times) for the indicators. Audits each purge (access.booking.purge, actor
+  // "service:access-retention") in the same transaction. Returns how many were purged; call
+  // again while it returns `limit`.
+  virtual absl::StatusOr<int> PurgePastBookings(absl::Time cutoff, absl::Time now, int limit) = 0;
 };
 
 }  // namespace cpts::access

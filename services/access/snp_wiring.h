@@ -19,7 +19,8 @@ namespace cpts::access {
 
 // Builds the SNP half on `deps`, registers its RPCs on `svc` and starts the FHIR endpoint on
 // deps.fhir_address:deps.fhir_port (-1: none); the returned object owns what it built (and
-// stops the endpoint when destroyed) and must outlive the server.
+// stops the endpoint when destroyed) and must outlive the server. It also runs the hourly
+// retention of past bookings (SnpAgenda::PurgeExpired, after deps.retention).
 absl::StatusOr<std::shared_ptr<void>> WireSnp(const AccessDeps& deps, platform::RpcServer& server,
                                               v1::AccessService::AsyncService* svc,
                                               HttpAuthenticator fhir_auth);

@@ -128,9 +128,14 @@ std::string AccessE2e::TokenFor(const std::string& tenant, std::vector<std::stri
       {.roles = std::move(roles), .tenant_id = tenant, .subject = sub, .member_id = member_id});
 }
 
-std::string AccessE2e::NewTenant(const std::string& name) {
+std::string AccessE2e::Mint(const testing::TestTokens::Claims& claims) {
+  return suite->tokens->Mint(claims);
+}
+
+std::string AccessE2e::NewTenant(const std::string& name, const std::string& finess) {
   membership::v1::CreateTenantRequest req;
   req.mutable_tenant()->set_name(name);
+  req.mutable_tenant()->set_finess(finess);
   req.mutable_tenant()->set_size(2);
   for (const auto& c : kCommunes) req.mutable_tenant()->add_territory_communes(c);
   membership::v1::CreateTenantResponse resp;

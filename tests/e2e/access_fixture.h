@@ -39,11 +39,14 @@ class AccessE2e : public ::testing::Test {
   // A token of the test's tenant. The subject defaults to "user-<member id or first role>".
   std::string Token(std::vector<std::string> roles, const std::string& member_id = "",
                     const std::string& subject = "") const;
+  // A token with any claims (expired, another audience, ...) signed by the suite's key.
+  static std::string Mint(const testing::TestTokens::Claims& claims);
   std::string TokenFor(const std::string& tenant, std::vector<std::string> roles,
                        const std::string& member_id = "", const std::string& subject = "") const;
 
-  // A new tenant in membership (territory: kCommunes); returns its id.
-  std::string NewTenant(const std::string& name);
+  // A new tenant in membership (territory: kCommunes, FINESS `finess` unless empty); returns
+  // its id.
+  std::string NewTenant(const std::string& name, const std::string& finess = "");
   // Creates and approves a person member of `tenant` (default: the test's) practising in
   // `communes`; returns its member id.
   std::string CreateActiveMember(const std::string& profession_code,

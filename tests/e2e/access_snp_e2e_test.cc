@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tests/e2e/access_fixture.h"
@@ -197,6 +198,52 @@ TEST_F(SnpFlow, FhirSearchAnswersABundleToTheSas) {
       http.Get(path, {{"Authorization", absl::StrCat("Bearer ", Token({"member"}, gp_))}});
   ASSERT_TRUE(denied);
   EXPECT_EQ(denied->status, 403) << denied->body;
+}
+
+// The SAS sees which CPTS answers: the Organization entry carries the FINESS (prefixed "1")
+// and the name that membership holds for the tenant.
+TEST_F(AccessSnpE2e, FhirBundleIncludesTheCptsOrganization) {
+  const std::string finess = absl::StrFormat("33%07d", absl::ToUnixMicros(absl::Now()) % 10000000);
+  const std::string tenant = NewTenant("CPTS de la Lande Fictive", finess);
+  ASSERT_FALSE(tenant.empty());
+  const std::string gp = CreateActiveMember("MEDECIN_GENERALISTE", {kCommunes[0]}, tenant);
+  v1::PublishSlotsRequest publish;
+  v1::Slot* s = publish.add_slots();
+  SetTime(Ahead(30), s->mutable_start_time());
+  s->mutable_duration()->set_seconds(int64_t{20} * 60);
+  s->set_mode(v1::CONSULTATION_MODE_VIDEO);
+  s->set_visibility(v1::VISIBILITY_SNP);
+  s->set_kind(v1::SLOT_KIND_BOOKABLE);
+  v1::PublishSlotsResponse published;
+  grpc::Status st =
+      access_->PublishSlots(Ctx(TokenFor(tenant, {"member"}, gp)).get(), publish, &published);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  membership::v1::GetMemberRequest get;
+  get.set_member_id(gp);
+  membership::v1::GetMemberResponse member;
+  st = membership_->GetMember(Ctx(TokenFor(tenant, {"coordinator"})).get(), get, &member);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  httplib::Client http("127.0.0.1", fhir_port());
+  const std::string path = absl::StrCat(
+      "/fhir/Slot?start=ge",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()), "&start=le",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() + absl::Hours(72), absl::UTCTimeZone()),
+      "&schedule.actor:Practitioner.identifier=8", member.member().rpps(),
+      "&status=free&_include=Slot:schedule&_include:iterate=Schedule:actor",
+      "&_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization");
+  for (const char* role : {"sas_regulator", "service"}) {
+    auto res = http.Get(path, {{"Authorization", "Bearer " + TokenFor(tenant, {role})}});
+    ASSERT_TRUE(res) << role;
+    ASSERT_EQ(res->status, 200) << role << ": " << res->body;
+    EXPECT_TRUE(absl::StrContains(res->body, published.slots(0).id())) << res->body;
+    const size_t org = res->body.find("\"resourceType\":\"Organization\"");
+    ASSERT_NE(org, std::string::npos) << res->body;
+    const std::string entry = res->body.substr(org);
+    EXPECT_TRUE(absl::StrContains(entry, absl::StrCat("\"value\":\"1", finess, "\""))) << entry;
+    EXPECT_TRUE(absl::StrContains(entry, "\"system\":\"urn:oid:1.2.250.1.71.4.2.2\"")) << entry;
+    EXPECT_TRUE(absl::StrContains(entry, "\"name\":\"CPTS de la Lande Fictive\"")) << entry;
+  }
 }
 
 }  // namespace
