@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "services/access/member_directory.h"
+#include "services/membership/client/member_directory.h"
 #include "services/platform/core/clock.h"
 #include "services/platform/core/ids.h"
 #include "services/platform/crypto/field_cipher.h"
@@ -22,7 +22,7 @@ struct AccessDeps {
   // Patient names, contact, notes and reasons are encrypted with it; duplicate detection uses
   // its keyed hash.
   const platform::crypto::FieldCipher& cipher;
-  MemberDirectory& directory;
+  membership::client::MemberDirectory& directory;
   // The CPTS's calendar (Europe/Paris): "today", birth dates, indicator periods.
   absl::TimeZone zone;
   // The SAS FHIR endpoint (GET /fhir/Slot): address and port; port 0 picks a free one, -1

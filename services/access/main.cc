@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "cpts/access/v1/access_service.grpc.pb.h"
 #include "services/access/access_deps.h"
-#include "services/access/grpc_member_directory.h"
 #include "services/access/mt_wiring.h"
 #include "services/access/snp_wiring.h"
+#include "services/membership/client/grpc_member_directory.h"
 #include "services/membership/members.h"
 #include "services/platform/crypto/field_cipher.h"
 #include "services/platform/db/migrations.h"
@@ -31,7 +31,7 @@ namespace platform = cpts::platform;
 
 struct Wiring {
   std::optional<platform::crypto::FieldCipher> cipher;
-  std::unique_ptr<access::GrpcMemberDirectory> directory;
+  std::unique_ptr<cpts::membership::client::GrpcMemberDirectory> directory;
   std::shared_ptr<void> mt;
   std::shared_ptr<void> snp;
 };
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
          auto cipher = platform::crypto::FieldCipher::LoadFromFile(key_file);
          if (!cipher.ok()) return cipher.status();
          w->cipher.emplace(*std::move(cipher));
-         w->directory = std::make_unique<access::GrpcMemberDirectory>(
+         w->directory = std::make_unique<cpts::membership::client::GrpcMemberDirectory>(
              *env.identity, absl::GetFlag(FLAGS_membership_address), env.clock);
          const access::AccessDeps deps{.pool = env.pool,
                                        .clock = env.clock,

@@ -8,7 +8,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "services/access/member_directory.h"
 #include "services/access/mt_priority.h"
 #include "services/access/mt_validators.h"
 #include "services/access/mt_workflow.h"
@@ -146,16 +145,18 @@ absl::Status MtDesk::CheckRateLimit(const Principal& caller) {
 
 absl::Status MtDesk::CheckGeneralPractitioner(absl::string_view tenant_id, absl::string_view gp,
                                               absl::string_view field) {
-  absl::StatusOr<MemberFacts> member = deps_.directory.GetMember(tenant_id, gp);
+  absl::StatusOr<membership::MemberProfile> member =
+      deps_.directory.GetMemberProfile(tenant_id, gp);
   if (absl::IsNotFound(member.status())) {
     return absl::FailedPreconditionError(
         absl::StrCat(field, ": ", gp, " is not a member of the CPTS"));
   }
   if (!member.ok()) return member.status();
-  if (!member->active || member->profession_code != kGeneralPractitionerProfession) {
+  if (!membership::client::IsActive(*member) ||
+      member->profession_code != membership::client::kGeneralPractitionerProfession) {
     return absl::FailedPreconditionError(
         absl::StrCat(field, ": ", gp, " is not an active member practising general medicine (",
-                     kGeneralPractitionerProfession, ")"));
+                     membership::client::kGeneralPractitionerProfession, ")"));
   }
   return absl::OkStatus();
 }

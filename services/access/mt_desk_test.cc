@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "services/access/member_directory.h"
 #include "services/access/mt_migrations.h"
 #include "services/access/mysql_mt_store.h"
 #include "services/access/patient_audit.h"
+#include "services/membership/client/member_directory.h"
 #include "services/platform/core/clock.h"
 #include "services/platform/core/ids.h"
 #include "services/platform/crypto/field_cipher.h"
@@ -98,18 +98,22 @@ class MtDeskTest : public ::testing::Test {
     options.public_form_burst = 2;
     options.public_form_refill = absl::Minutes(10);
     desk_ = std::make_unique<MtDesk>(*store_, *store_, *deps_, options);
-    directory_.Put(tenant_, MemberFacts{.member_id = "gp-1",
-                                        .active = true,
-                                        .profession_code = kGeneralPractitionerProfession,
-                                        .commune_insee_codes = {"77288"}});
-    directory_.Put(tenant_, MemberFacts{.member_id = "gp-2",
-                                        .active = true,
-                                        .profession_code = kGeneralPractitionerProfession,
-                                        .commune_insee_codes = {"77350"}});
-    directory_.Put(tenant_, MemberFacts{.member_id = "nurse-m",
-                                        .active = true,
-                                        .profession_code = "INFIRMIER",
-                                        .commune_insee_codes = {"77288"}});
+    directory_.Put(tenant_,
+                   membership::MemberProfile{
+                       .member_id = "gp-1",
+                       .status = membership::MemberStatus::kActive,
+                       .profession_code = membership::client::kGeneralPractitionerProfession,
+                       .commune_insee_codes = {"77288"}});
+    directory_.Put(tenant_,
+                   membership::MemberProfile{
+                       .member_id = "gp-2",
+                       .status = membership::MemberStatus::kActive,
+                       .profession_code = membership::client::kGeneralPractitionerProfession,
+                       .commune_insee_codes = {"77350"}});
+    directory_.Put(tenant_, membership::MemberProfile{.member_id = "nurse-m",
+                                                      .status = membership::MemberStatus::kActive,
+                                                      .profession_code = "INFIRMIER",
+                                                      .commune_insee_codes = {"77288"}});
   }
 
   Principal Caller(std::vector<std::string> roles, std::string member_id = "",
@@ -182,7 +186,7 @@ class MtDeskTest : public ::testing::Test {
 
   platform::FakeClock clock_;
   std::string tenant_;
-  FakeMemberDirectory directory_;
+  membership::client::FakeMemberDirectory directory_;
   std::unique_ptr<platform::SequentialIdGenerator> ids_;
   std::unique_ptr<AccessDeps> deps_;
   std::unique_ptr<MysqlMtStore> store_;
@@ -320,10 +324,11 @@ TEST_F(MtDeskTest, WholeWorkflowAndIndicators) {
   EXPECT_EQ((*suggestions)[0].gp_member_id, "gp-2");  // more capacity left
   EXPECT_EQ((*suggestions)[0].rank, 1);
   // A GP who left the CPTS is no longer suggested.
-  directory_.Put(tenant_, MemberFacts{.member_id = "gp-2",
-                                      .active = false,
-                                      .profession_code = kGeneralPractitionerProfession,
-                                      .commune_insee_codes = {}});
+  directory_.Put(tenant_, membership::MemberProfile{
+                              .member_id = "gp-2",
+                              .status = membership::MemberStatus::kResigned,
+                              .profession_code = membership::client::kGeneralPractitionerProfession,
+                              .commune_insee_codes = {}});
   suggestions = desk_->ProposeMatch(Nurse(), r->id, 0);
   ASSERT_THAT(suggestions.status(), IsOk());
   ASSERT_EQ(suggestions->size(), 1U);

@@ -27,10 +27,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/access/fhir_http.h"
-#include "services/access/member_directory.h"
 #include "services/access/patient_audit.h"
 #include "services/access/snp_agenda.h"
 #include "services/access/snp_migrations.h"
+#include "services/membership/client/member_directory.h"
 #include "services/platform/core/clock.h"
 #include "services/platform/core/ids.h"
 #include "services/platform/crypto/field_cipher.h"
@@ -104,7 +104,7 @@ class SnpAgendaDbTest : public ::testing::Test {
     ASSERT_THAT(Schema().status, IsOk());
     for (int i = 0; i < 40; ++i) {
       directory_.Put(tenant_, {.member_id = absl::StrCat("gp-", i),
-                               .active = true,
+                               .status = membership::MemberStatus::kActive,
                                .profession_code = "MEDECIN_GENERALISTE",
                                .commune_insee_codes = {"77288"},
                                .rpps = Rpps(i),
@@ -112,15 +112,15 @@ class SnpAgendaDbTest : public ::testing::Test {
                                .family_name = absl::StrCat("Doc", i)});
     }
     directory_.Put(tenant_, {.member_id = "ph-1",
-                             .active = true,
+                             .status = membership::MemberStatus::kActive,
                              .profession_code = "PHARMACIEN",
                              .commune_insee_codes = {}});
     directory_.Put(tenant_, {.member_id = "ph-2",
-                             .active = true,
+                             .status = membership::MemberStatus::kActive,
                              .profession_code = "PHARMACIEN",
                              .commune_insee_codes = {}});
     directory_.Put(tenant_, {.member_id = "gone-1",
-                             .active = false,
+                             .status = membership::MemberStatus::kResigned,
                              .profession_code = "MEDECIN_GENERALISTE",
                              .commune_insee_codes = {}});
   }
@@ -203,7 +203,7 @@ class SnpAgendaDbTest : public ::testing::Test {
   std::string tenant_ = NextTenant();
   platform::FakeClock clock_{kNow};
   platform::RandomIdGenerator ids_{clock_};
-  FakeMemberDirectory directory_;
+  membership::client::FakeMemberDirectory directory_;
   AccessDeps deps_{.pool = *Schema().pool,
                    .clock = clock_,
                    .ids = ids_,

@@ -79,15 +79,15 @@ absl::StatusOr<std::vector<Slot>> SnpAgenda::PublishSlots(const platform::auth::
     CPTS_RETURN_IF_ERROR(NormalizeSlotDraft(d, now, field, options_.publish));
     auto it = professionals.find(d.professional_member_id);
     if (it == professionals.end()) {
-      absl::StatusOr<MemberFacts> facts =
-          deps_.directory.GetMember(caller.tenant_id, d.professional_member_id);
+      absl::StatusOr<membership::MemberProfile> facts =
+          deps_.directory.GetMemberProfile(caller.tenant_id, d.professional_member_id);
       if (absl::IsNotFound(facts.status())) {
         return absl::FailedPreconditionError(
             absl::StrCat(field, ".professional_member_id: ", d.professional_member_id,
                          " is not a member of the CPTS"));
       }
       if (!facts.ok()) return facts.status();
-      if (!facts->active) {
+      if (!membership::client::IsActive(*facts)) {
         return absl::FailedPreconditionError(absl::StrCat(
             field, ".professional_member_id: member ", d.professional_member_id, " is not active"));
       }
@@ -164,8 +164,8 @@ absl::StatusOr<BookingAndSlot> SnpAgenda::BookSlot(const platform::auth::Princip
   CPTS_RETURN_IF_ERROR(NormalizeBookingDraft(draft, absl::ToCivilDay(now, deps_.zone)));
   std::string profession;
   if (!caller.member_id.empty()) {
-    absl::StatusOr<MemberFacts> facts =
-        deps_.directory.GetMember(caller.tenant_id, caller.member_id);
+    absl::StatusOr<membership::MemberProfile> facts =
+        deps_.directory.GetMemberProfile(caller.tenant_id, caller.member_id);
     if (facts.ok()) {
       profession = facts->profession_code;
     } else if (!absl::IsNotFound(facts.status())) {
@@ -282,7 +282,8 @@ absl::StatusOr<std::string> SnpAgenda::FhirSlotSearch(const platform::auth::Prin
   context.cpts.tenant_id = caller.tenant_id;
   // The CPTS Organization (FINESS, name) is membership's; asked for only when included.
   if (query.include_organization) {
-    CPTS_ASSIGN_OR_RETURN(TenantFacts tenant, deps_.directory.GetTenant(caller.tenant_id));
+    CPTS_ASSIGN_OR_RETURN(membership::client::TenantFacts tenant,
+                          deps_.directory.GetTenant(caller.tenant_id));
     context.cpts.name = std::move(tenant.name);
     context.cpts.finess = std::move(tenant.finess);
   }

@@ -273,21 +273,22 @@ struct Payee {
   bool operator==(const Payee&) const = default;
 };
 
+// (`{}` defaults: other services build profiles with designated initializers in tests.)
 struct MemberProfile {
-  std::string member_id;
+  std::string member_id{};
   MemberKind kind = MemberKind::kUnspecified;
   MemberStatus status = MemberStatus::kUnspecified;  // on `on_date`
-  std::string profession_code;
+  std::string profession_code{};
   ExerciseMode exercise_mode = ExerciseMode::kUnspecified;
-  std::vector<std::string> commune_insee_codes;  // without duplicates, in practice order
-  std::string college_id;
-  absl::CivilDay on_date;
+  std::vector<std::string> commune_insee_codes{};  // without duplicates, in practice order
+  std::string college_id{};
+  absl::CivilDay on_date{};
   int membership_year = 0;
   bool up_to_date = false;
-  Payee payee;
-  std::string rpps;
-  std::string given_name;
-  std::string family_name;  // or the legal entity's name
+  Payee payee{};
+  std::string rpps{};
+  std::string given_name{};
+  std::string family_name{};  // or the legal entity's name
 };
 
 // ---------------------------------------------------------------------------------------
