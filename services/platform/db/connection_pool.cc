@@ -8,7 +8,11 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "services/platform/core/status_macros.h"
@@ -73,7 +77,70 @@ absl::string_view StatementVerb(std::string_view sql_std) {
   return sql.substr(0, std::min(end, size_t{40}));
 }
 
+std::vector<DbEndpoint> EndpointsOf(const DbConfig& config) {
+  absl::StatusOr<std::vector<DbEndpoint>> parsed = ParseDbHosts(config.host, config.port);
+  if (parsed.ok()) {
+    return *std::move(parsed);
+  }
+  // Create() never fails: a malformed host is tried as is and reported by the connect error.
+  return {DbEndpoint{.host = config.host, .port = config.port}};
+}
+
+std::vector<std::string> UrlsOf(const std::vector<DbEndpoint>& endpoints) {
+  std::vector<std::string> urls;
+  urls.reserve(endpoints.size());
+  for (const DbEndpoint& e : endpoints) {
+    const bool ipv6 = e.host.find(':') != std::string::npos;
+    urls.push_back(absl::StrCat("tcp://", ipv6 ? "[" : "", e.host, ipv6 ? "]" : "", ":", e.port));
+  }
+  return urls;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<DbEndpoint>> ParseDbHosts(std::string_view hosts_std, int default_port) {
+  const absl::string_view hosts(hosts_std.data(), hosts_std.size());
+  std::vector<DbEndpoint> endpoints;
+  for (absl::string_view entry : absl::StrSplit(hosts, ',')) {
+    entry = absl::StripAsciiWhitespace(entry);
+    if (entry.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("database host list '", hosts, "' has an empty entry"));
+    }
+    DbEndpoint endpoint{.host = std::string(entry), .port = default_port};
+    absl::string_view port_text;
+    if (entry.front() == '[') {  // [v6-address] or [v6-address]:port
+      const size_t close = entry.find(']');
+      if (close == absl::string_view::npos || close == 1 ||
+          (close + 1 < entry.size() && entry[close + 1] != ':')) {
+        return absl::InvalidArgumentError(absl::StrCat("bad database host '", entry, "'"));
+      }
+      endpoint.host = std::string(entry.substr(1, close - 1));
+      if (close + 1 < entry.size()) {
+        port_text = entry.substr(close + 2);
+        if (port_text.empty()) {
+          return absl::InvalidArgumentError(absl::StrCat("bad database host '", entry, "'"));
+        }
+      }
+    } else if (const size_t colon = entry.find(':');
+               colon != absl::string_view::npos && entry.find(':', colon + 1) == entry.npos) {
+      endpoint.host = std::string(entry.substr(0, colon));  // host:port
+      port_text = entry.substr(colon + 1);
+      if (endpoint.host.empty() || port_text.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("bad database host '", entry, "'"));
+      }
+    }  // else a name, an IPv4 address or a bare IPv6 address: default port
+    if (!port_text.empty() && !absl::SimpleAtoi(port_text, &endpoint.port)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad port in database host '", entry, "'"));
+    }
+    if (endpoint.port <= 0 || endpoint.port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("port of database host '", entry, "' must be in 1..65535"));
+    }
+    endpoints.push_back(std::move(endpoint));
+  }
+  return endpoints;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Connection
@@ -179,7 +246,9 @@ ConnectionPool::ConnectionPool(DbConfig config)
         config.pool_size = std::max(1, config.pool_size);
         return std::move(config);
       }()),
-      url_(absl::StrCat("tcp://", config_.host, ":", config_.port)) {
+      endpoints_(EndpointsOf(config_)),
+      urls_(UrlsOf(endpoints_)),
+      url_(absl::StrJoin(urls_, ",")) {
   idle_.reserve(static_cast<size_t>(config_.pool_size));
 }
 
@@ -189,12 +258,46 @@ ConnectionPool::~ConnectionPool() {
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Open() {
+  if (endpoints_.size() == 1) {
+    return OpenOn(0);
+  }
+  size_t start = 0;
+  {
+    std::lock_guard lock(mu_);
+    start = current_;
+  }
+  // Single writer: the current host first, then the next ones of the list in order.
+  std::vector<std::string> failures;
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    const size_t index = (start + i) % endpoints_.size();
+    absl::StatusOr<std::unique_ptr<Connection>> opened = OpenOn(index);
+    if (!opened.ok()) {
+      failures.emplace_back(opened.status().message());
+      continue;
+    }
+    if (index != start) {
+      std::lock_guard lock(mu_);
+      // Several threads may fail over at once: the first one moves the pool, the others agree.
+      if (current_ == start) {
+        current_ = index;
+        ++failovers_;
+        // Idle connections to the previous host are not handed out any more (see Acquire).
+        validate_before_ = absl::Now();
+      }
+    }
+    return opened;
+  }
+  return absl::UnavailableError(absl::StrJoin(failures, "; "));
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::OpenOn(size_t index) {
+  const std::string& url = urls_[index];
   sql::mysql::MySQL_Driver* driver = Driver();
   if (driver == nullptr) {
     return absl::InternalError("MySQL Connector/C++ driver unavailable");
   }
   sql::ConnectOptionsMap options;
-  options["hostName"] = sql::SQLString(url_);
+  options["hostName"] = sql::SQLString(url);
   options["userName"] = sql::SQLString(config_.user);
   options["password"] = sql::SQLString(config_.password);
   if (!config_.schema.empty()) {
@@ -220,14 +323,36 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Open() {
     statement->execute(sql::SQLString(session_settings));
     // MariaDB 10.11 has no transaction_isolation variable yet; this statement works everywhere.
     statement->execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    if (endpoints_.size() > 1) {
+      // A Galera node outside the primary component accepts connections and SET, but answers
+      // 1047 to every table access: with a failover list, such a node is skipped now rather
+      // than at the first query. (A server with wsrep_on=OFF is always ready.)
+      std::unique_ptr<sql::ResultSet> wsrep(
+          statement->executeQuery("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'"));
+      const bool galera = wsrep->next() && wsrep->getString(2) == "ON";
+      wsrep.reset();
+      std::unique_ptr<sql::ResultSet> ready;
+      if (galera) {
+        ready.reset(statement->executeQuery("SHOW GLOBAL STATUS LIKE 'wsrep_ready'"));
+      }
+      if (galera && (!ready->next() || ready->getString(2) != "ON")) {
+        ready.reset();
+        statement.reset();
+        raw.reset();
+        return absl::UnavailableError(absl::StrCat(
+            "connect to ", url, ": Galera node not ready (not in the primary component)"));
+      }
+    }
     raw->setAutoCommit(true);
     statement.reset();
-    return std::make_unique<Connection>(std::move(raw));
+    auto conn = std::make_unique<Connection>(std::move(raw));
+    conn->endpoint_ = index;
+    return conn;
   } catch (const sql::SQLException& e) {
     // Whatever the reason (server down, bad credentials, unknown schema), the caller cannot get
     // a connection now: that is Unavailable, with the server's reason in the message.
     const absl::Status status = MapSqlException(
-        e, absl::StrCat("connect to ", url_, " as ", config_.user, "/", config_.schema));
+        e, absl::StrCat("connect to ", url, " as ", config_.user, "/", config_.schema));
     return absl::UnavailableError(status.message());
   }
 }
@@ -251,8 +376,10 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadlin
       ++in_use_;
       const bool check = conn->last_used_ < validate_before_ ||
                          absl::Now() - conn->last_used_ > config_.validate_after_idle;
+      // After a failover, connections to the previous host are closed, not reused: one writer.
+      const bool stale = conn->endpoint_ != current_;
       lock.unlock();
-      if (!check || Validate(*conn)) {
+      if (!stale && (!check || Validate(*conn))) {
         return Lease(this, std::move(conn), /*fresh=*/false);
       }
       conn.reset();  // close outside the lock: it may take a network round trip
@@ -295,14 +422,21 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadlin
 }
 
 void ConnectionPool::Return(std::unique_ptr<Connection> conn, bool broken) {
-  if (broken) {
+  bool stale = false;
+  if (endpoints_.size() > 1) {
+    std::lock_guard lock(mu_);
+    stale = conn->endpoint_ != current_;  // the pool failed over meanwhile
+  }
+  if (broken || stale) {
     conn.reset();
     std::lock_guard lock(mu_);
     --in_use_;
     --open_;
     ++discarded_;
     // Its siblings idle in the pool probably died the same way (server restart).
-    validate_before_ = absl::Now();
+    if (broken) {
+      validate_before_ = absl::Now();
+    }
     cv_.notify_one();
     return;
   }
@@ -342,7 +476,9 @@ ConnectionPool::Stats ConnectionPool::GetStats() const {
                .max = config_.pool_size,
                .waits = waits_,
                .connect_failures = connect_failures_,
-               .discarded = discarded_};
+               .discarded = discarded_,
+               .failovers = failovers_,
+               .current_host = static_cast<int>(current_)};
 }
 
 }  // namespace cpts::platform::db

@@ -20,7 +20,25 @@
 
 namespace cpts::platform::db {
 
+// One database server of a DbConfig's host list.
+struct DbEndpoint {
+  std::string host;
+  int port = 0;
+  bool operator==(const DbEndpoint&) const = default;
+};
+
+// Parses a host list "h1:p1,h2:p2,h3" (an entry without a port uses default_port; an IPv6
+// address goes in brackets: "[::1]:3306"). InvalidArgument on an empty list or entry, or a port
+// outside 1..65535.
+absl::StatusOr<std::vector<DbEndpoint>> ParseDbHosts(std::string_view hosts, int default_port);
+
 struct DbConfig {
+  // One host, or an ordered failover list "h1:p1,h2:p2,h3" (see ParseDbHosts; entries without a
+  // port use `port`). With a list, the pool is a single writer: it opens every connection on ONE
+  // host, the first of the list that accepts a connection and is ready (a Galera node that is
+  // not part of the primary component is skipped), and moves to the next hosts only when that
+  // host stops accepting connections or stops being ready. It stays on the new host afterwards
+  // (no return to the first one: no flapping); docs/availability.md says why.
   std::string host = "127.0.0.1";
   int port = 3307;
   std::string user;
@@ -76,6 +94,7 @@ class Connection final {
   std::unique_ptr<sql::Statement> statement_;  // for Execute, created on first use
   absl::flat_hash_map<std::string, std::unique_ptr<sql::PreparedStatement>> prepared_;
   bool broken_ = false;
+  size_t endpoint_ = 0;  // index in the pool's host list
   absl::Time last_used_;
 };
 
@@ -138,21 +157,30 @@ class ConnectionPool final {
     int64_t waits;             // Acquire calls that had to wait for a free connection
     int64_t connect_failures;  // failed attempts to open a connection
     int64_t discarded;         // connections thrown away (broken or failed validation)
+    int64_t failovers;         // moves of the pool to another host of the list
+    int current_host;          // index in the host list of the host new connections go to
   };
   Stats GetStats() const;
 
   const DbConfig& config() const { return config_; }
+  // The parsed host list (one entry for a single host).
+  const std::vector<DbEndpoint>& endpoints() const { return endpoints_; }
 
  private:
   explicit ConnectionPool(DbConfig config);
 
+  // Opens a connection on the current host, or else on the next hosts of the list in order;
+  // the host that accepted becomes the current one.
   absl::StatusOr<std::unique_ptr<Connection>> Open();
+  absl::StatusOr<std::unique_ptr<Connection>> OpenOn(size_t index);
   // Cheap liveness check of an idle connection before it is handed out.
   static bool Validate(Connection& conn);
   void Return(std::unique_ptr<Connection> conn, bool broken);
 
   const DbConfig config_;
-  const std::string url_;
+  const std::vector<DbEndpoint> endpoints_;
+  const std::vector<std::string> urls_;  // tcp://host:port of each endpoint
+  const std::string url_;                // all of them, for messages
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -164,6 +192,8 @@ class ConnectionPool final {
   int64_t waits_ = 0;
   int64_t connect_failures_ = 0;
   int64_t discarded_ = 0;
+  int64_t failovers_ = 0;
+  size_t current_ = 0;  // index in endpoints_ of the host new connections go to
   // Idle connections last used before this instant are validated before being handed out: it
   // moves when a connection is found dead, since its siblings probably are too.
   absl::Time validate_before_ = absl::InfinitePast();

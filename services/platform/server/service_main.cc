@@ -39,8 +39,11 @@ ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of the certificate.");
 ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA bundle that signs client certificates.");
 ABSL_FLAG(bool, tls_require_client_cert, false, "Require and verify client certificates (mTLS).");
 
-ABSL_FLAG(std::string, db_host, "127.0.0.1", "MariaDB host.");
-ABSL_FLAG(int, db_port, 3307, "MariaDB port.");
+ABSL_FLAG(std::string, db_host, "127.0.0.1",
+          "MariaDB host, or an ordered failover list h1:p1,h2:p2,h3 (entries without a port use "
+          "--db_port): every connection goes to the first host that answers and is ready, the "
+          "next ones only when it fails (one writer; docs/availability.md).");
+ABSL_FLAG(int, db_port, 3307, "MariaDB port (of --db_host entries without one).");
 ABSL_FLAG(std::string, db_user, "", "Database user; default = the service name.");
 ABSL_FLAG(std::string, db_password_file, "",
           "File holding the database password; else the CPTS_DB_PASSWORD environment variable.");
@@ -104,6 +107,9 @@ absl::StatusOr<db::DbConfig> DbConfigFromFlags(const ServiceDefinition& def, int
   }
   if (config.port <= 0 || config.port > 65535) {
     return absl::InvalidArgumentError("--db_port must be a TCP port");
+  }
+  if (auto hosts = db::ParseDbHosts(config.host, config.port); !hosts.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--db_host: ", hosts.status().message()));
   }
   return config;
 }
