@@ -1,8 +1,7 @@
 #pragma once
 
-// Repository interfaces of the projects domain, one per aggregate. NOT YET IMPLEMENTED: the
-// next session adds their MySQL implementation (mysql_store.{h,cc}, migrations/) and an
-// in-memory fake for unit tests of the application layer.
+// Repository interfaces of the projects domain, one per aggregate. Implemented by
+// MysqlProjectsStore (mysql_store.h).
 //
 // Common contract, as in services/membership/store.h:
 // - Every method takes the tenant id and never sees another tenant's rows; a record of
@@ -258,10 +257,12 @@ class AttendanceRepository {
   // (revision + 1), `audit`, and each returned EntitlementEvent to the outbox as a
   // cpts.projects.v1.AttendanceEntitlementEvent keyed by its idempotency_key (a key already
   // in the outbox is not written twice). Either all of it is committed or nothing is.
+  // With `key` (CloseAttendance, AmendAttendance): a replay of a committed mutation returns
+  // the stored sheet without calling `mutate` and writes nothing.
   virtual absl::StatusOr<AttendanceSheet> MutateSheet(
       absl::string_view tenant_id, absl::string_view meeting_id, const AttendanceSheet& initial,
       absl::FunctionRef<absl::StatusOr<std::vector<EntitlementEvent>>(AttendanceSheet&)> mutate,
-      AuditEntry audit) = 0;
+      AuditEntry audit, const IdempotencyKey* key) = 0;
 
   // Closed or amended sheets with their meetings, for the statistics and the report:
   // meetings of `group_id` (all groups when empty) whose start falls in
