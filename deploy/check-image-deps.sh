@@ -4,7 +4,8 @@
 # the runtime stage of deploy/<svc>/Dockerfile installs explicitly, and every package it names
 # must exist. Services whose binary is not built are reported and skipped, except in CI
 # (CI=true, or CPTS_REQUIRE_ALL_IMAGES=1; =0 overrides), which builds every service first:
-# there a missing binary fails, so no image goes unchecked.
+# there a missing binary fails, so no image goes unchecked. A service with a Dockerfile but no
+# server source yet (services/<svc>/main.cc) is reported and skipped everywhere.
 #   deploy/check-image-deps.sh [BUILD_DIR]     (default: $CPTS_BUILD_DIR or build/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +48,13 @@ shopt -s nullglob
 for dockerfile in "$root"/deploy/*/Dockerfile; do
   svc=$(basename "$(dirname "$dockerfile")")
   binary="$build/services/$svc/${svc}_server"
+  # A service whose server is not written yet (no services/<svc>/main.cc, so no <svc>_server
+  # target: scripts/lib/common.sh's service_exists) has nothing to package, even in CI.
+  if [ ! -f "$root/services/$svc/main.cc" ]; then
+    say "$svc: services/$svc/main.cc does not exist yet (no server target), skipped"
+    skipped+=("$svc")
+    continue
+  fi
   if [ ! -x "$binary" ]; then
     if [ "$require_all" = 1 ]; then
       fail "$svc: $binary is not built (CI builds every service before this check)"

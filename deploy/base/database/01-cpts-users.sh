@@ -11,8 +11,8 @@ cpts_sql_string() { # the file's content as a quoted SQL string literal
   v=${v//\'/\'\'}
   printf "'%s'" "$v"
 }
-# The services deployed today; the others join the list as they land.
-for cpts_svc in membership access; do
+# Every deployed service (a new one joins the list, and the statefulset mounts its Secrets).
+for cpts_svc in membership projects finance access; do
   cpts_app=$(cpts_sql_string "/etc/cpts/users/$cpts_svc/password")
   cpts_mig=$(cpts_sql_string "/etc/cpts/users/${cpts_svc}_migrator/password")
   docker_process_sql <<SQL
