@@ -2,17 +2,26 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/platform/db/db_test_util.h"
 #include "services/platform/testing/mariadb_server.h"
 #include "services/platform/testing/status_matchers.h"
 
 namespace cpts::platform::db {
+
+// For gmock's messages (found by argument-dependent lookup).
+void PrintTo(const DbEndpoint& e, std::ostream* os);
+void PrintTo(const DbEndpoint& e, std::ostream* os) { *os << e.host << ":" << e.port; }
+
 namespace {
 
 using ::cpts::testing::IsOk;
@@ -20,6 +29,7 @@ using ::cpts::testing::StatusIs;
 using test_util::Exec;
 using test_util::QueryInt;
 using test_util::QueryString;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 class ConnectionPoolTest : public ::testing::Test {
@@ -250,6 +260,147 @@ TEST_F(ConnectionPoolTest, ManyThreadsShareFewConnections) {
   EXPECT_EQ(stats.in_use, 0);
   EXPECT_EQ(stats.discarded, 0);
   EXPECT_EQ(stats.connect_failures, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host lists and failover
+
+std::vector<DbEndpoint> Parsed(std::string_view hosts, int default_port) {
+  absl::StatusOr<std::vector<DbEndpoint>> parsed = ParseDbHosts(hosts, default_port);
+  EXPECT_THAT(parsed, IsOk()) << hosts;
+  return parsed.ok() ? *parsed : std::vector<DbEndpoint>{};
+}
+
+TEST(ParseDbHostsTest, ListsWithAndWithoutPorts) {
+  EXPECT_THAT(Parsed("127.0.0.1", 3307),
+              ElementsAre(DbEndpoint{.host = "127.0.0.1", .port = 3307}));
+  EXPECT_THAT(
+      Parsed("n1:3311, n2:3312,n3", 3306),
+      ElementsAre(DbEndpoint{.host = "n1", .port = 3311}, DbEndpoint{.host = "n2", .port = 3312},
+                  DbEndpoint{.host = "n3", .port = 3306}));
+  EXPECT_THAT(Parsed("[::1]:3311,[fe80::1],::1", 3306),
+              ElementsAre(DbEndpoint{.host = "::1", .port = 3311},
+                          DbEndpoint{.host = "fe80::1", .port = 3306},
+                          DbEndpoint{.host = "::1", .port = 3306}));
+  for (const char* bad : {"", "n1,,n2", "n1:", ":3306", "n1:abc", "n1:0", "n1:70000", "[::1",
+                          "[]:3306", "[::1]x", "n1,"}) {
+    EXPECT_THAT(ParseDbHosts(bad, 3306), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+// A TCP port on 127.0.0.1 nothing listens on (bound then released).
+int DeadPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(ConnectionPoolTest, HostListSkipsADeadHostAndStaysOnTheLiveOne) {
+  DbConfig config = schema_.app;
+  const int live = config.port;
+  config.host = absl::StrCat("127.0.0.1:", DeadPort(), ",", config.host, ":", live);
+  config.pool_size = 2;
+  std::unique_ptr<ConnectionPool> pool = ConnectionPool::Create(config);
+  ASSERT_EQ(pool->endpoints().size(), 2u);
+  EXPECT_EQ(QueryInt(*pool, "SELECT @@port"), live);
+  ConnectionPool::Stats stats = pool->GetStats();
+  EXPECT_EQ(stats.current_host, 1);
+  EXPECT_EQ(stats.failovers, 1);
+  EXPECT_EQ(stats.connect_failures, 0) << "one host failing is not a failed Acquire";
+  // Later connections go straight to the live host: no new failover.
+  {
+    absl::StatusOr<ConnectionPool::Lease> a = pool->Acquire();
+    absl::StatusOr<ConnectionPool::Lease> b = pool->Acquire();
+    ASSERT_THAT(a, IsOk());
+    ASSERT_THAT(b, IsOk());
+  }
+  EXPECT_EQ(pool->GetStats().failovers, 1);
+  EXPECT_THAT(pool->Ping(), IsOk());
+}
+
+TEST(ConnectionPoolNoServerTest, AllHostsDeadIsUnavailableNamingEach) {
+  DbConfig config;
+  const int a = DeadPort();
+  const int b = DeadPort();
+  config.host = absl::StrCat("127.0.0.1:", a, ",127.0.0.1:", b);
+  config.user = "nobody";
+  std::unique_ptr<ConnectionPool> pool = ConnectionPool::Create(config);
+  absl::StatusOr<ConnectionPool::Lease> lease = pool->Acquire();
+  EXPECT_THAT(lease, StatusIs(absl::StatusCode::kUnavailable, absl::StrCat(":", a, " ")));
+  EXPECT_THAT(lease, StatusIs(absl::StatusCode::kUnavailable, absl::StrCat(":", b, " ")));
+  EXPECT_EQ(pool->GetStats().current_host, 0);
+}
+
+// Two servers with the same account; the first one dies: the next connections go to the
+// second, and stay there when the first comes back (no flapping between writers).
+TEST(ConnectionPoolFailoverTest, CurrentHostDiesNextAcquireUsesTheOther) {
+  absl::StatusOr<std::unique_ptr<cpts::testing::MariaDbServer>> first =
+      cpts::testing::MariaDbServer::Start();
+  ASSERT_THAT(first, IsOk());
+  absl::StatusOr<std::unique_ptr<cpts::testing::MariaDbServer>> second =
+      cpts::testing::MariaDbServer::Start();
+  ASSERT_THAT(second, IsOk());
+  for (cpts::testing::MariaDbServer* server : {first->get(), second->get()}) {
+    ASSERT_THAT(server->Exec("CREATE USER 'failover'@'127.0.0.1' IDENTIFIED BY 'fo-pw-1'"), IsOk());
+  }
+  DbConfig config;
+  config.host = absl::StrCat("127.0.0.1:", (*first)->port(), ",127.0.0.1:", (*second)->port());
+  config.user = "failover";
+  config.password = "fo-pw-1";
+  config.pool_size = 3;
+  std::unique_ptr<ConnectionPool> pool = ConnectionPool::Create(config);
+  EXPECT_EQ(QueryInt(*pool, "SELECT @@port"), (*first)->port()) << "the first host is preferred";
+  EXPECT_EQ(pool->GetStats().failovers, 0);
+
+  ASSERT_THAT((*first)->Stop(), IsOk());
+  // The idle connection dies with its server: its first use fails (the caller retries).
+  {
+    absl::StatusOr<ConnectionPool::Lease> lease = pool->Acquire();
+    ASSERT_THAT(lease, IsOk());
+    EXPECT_THAT((*lease)->Execute("SELECT 1"), StatusIs(absl::StatusCode::kUnavailable));
+  }
+  EXPECT_EQ(QueryInt(*pool, "SELECT @@port"), (*second)->port());
+  EXPECT_EQ(pool->GetStats().failovers, 1);
+  EXPECT_EQ(pool->GetStats().current_host, 1);
+
+  // The first host is back: the pool stays on the second one, also for new connections.
+  ASSERT_THAT((*first)->StartAgain(), IsOk());
+  {
+    std::vector<ConnectionPool::Lease> leases;
+    for (int i = 0; i < 3; ++i) {
+      absl::StatusOr<ConnectionPool::Lease> lease = pool->Acquire();
+      ASSERT_THAT(lease, IsOk());
+      leases.push_back(*std::move(lease));
+    }
+    for (ConnectionPool::Lease& lease : leases) {
+      std::unique_ptr<sql::ResultSet> rs(lease->Prepare("SELECT @@port").executeQuery());
+      ASSERT_TRUE(rs->next());
+      EXPECT_EQ(rs->getInt(1), (*second)->port());
+    }
+  }
+  EXPECT_EQ(pool->GetStats().failovers, 1);
+
+  // The second dies too: back to the first, which is the next in (circular) order.
+  ASSERT_THAT((*second)->Stop(), IsOk());
+  int port = -1;
+  for (int attempt = 0; attempt < 4 && port != (*first)->port(); ++attempt) {
+    absl::StatusOr<ConnectionPool::Lease> lease = pool->Acquire();
+    if (!lease.ok()) continue;
+    try {
+      std::unique_ptr<sql::ResultSet> rs((*lease)->Prepare("SELECT @@port").executeQuery());
+      port = rs->next() ? rs->getInt(1) : -1;
+    } catch (const sql::SQLException& e) {
+      (void)MapSqlException(e, "probe");  // marks the connection broken
+    }
+  }
+  EXPECT_EQ(port, (*first)->port());
+  EXPECT_EQ(pool->GetStats().failovers, 2);
 }
 
 }  // namespace
