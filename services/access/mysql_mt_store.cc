@@ -23,14 +23,17 @@
 #include "services/platform/crypto/field_cipher.h"
 #include "services/platform/db/connection_pool.h"
 #include "services/platform/db/sql_errors.h"
+#include "services/platform/db/sql_values.h"
 #include "services/platform/db/transaction.h"
 
 namespace cpts::access {
 namespace {
 
 using platform::crypto::FieldCipher;
+using platform::db::Binder;
 using platform::db::Connection;
 using platform::db::MapSqlException;
+using platform::db::RowReader;
 using platform::db::RunInTransaction;
 
 // =========================================================================================
@@ -189,99 +192,8 @@ UPDATE gp_capacities SET remaining_count = LEAST(declared_count, remaining_count
 WHERE tenant_id = ? AND gp_member_id = ?)sql";
 
 // =========================================================================================
-// Binding and reading.
+// Helpers (binding and reading: services/platform/db/sql_values.h).
 // =========================================================================================
-
-sql::SQLString SqlText(absl::string_view s) { return {s.data(), s.size()}; }
-
-bool IsFinite(absl::Time t) { return t != absl::InfinitePast() && t != absl::InfiniteFuture(); }
-
-std::string FormatInstant(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S", t, absl::UTCTimeZone());
-}
-
-class Binder {
- public:
-  explicit Binder(sql::PreparedStatement& ps) : ps_(ps) {}
-  Binder& Str(absl::string_view v) {
-    ps_.setString(Next(), SqlText(v));
-    return *this;
-  }
-  Binder& StrOrNull(absl::string_view v) {
-    if (v.empty()) {
-      ps_.setNull(Next(), sql::DataType::VARCHAR);
-      return *this;
-    }
-    return Str(v);
-  }
-  Binder& Int(int v) {
-    ps_.setInt(Next(), v);
-    return *this;
-  }
-  Binder& Int64(int64_t v) {
-    ps_.setInt64(Next(), v);
-    return *this;
-  }
-  Binder& Bool(bool v) {
-    ps_.setBoolean(Next(), v);
-    return *this;
-  }
-  Binder& Instant(absl::Time v) {
-    if (!IsFinite(v)) {
-      ps_.setNull(Next(), sql::DataType::TIMESTAMP);
-      return *this;
-    }
-    ps_.setDateTime(Next(), SqlText(FormatInstant(v)));
-    return *this;
-  }
-  Binder& Day(absl::CivilDay v) { return Str(absl::FormatCivilTime(v)); }
-
- private:
-  unsigned Next() { return ++index_; }
-  sql::PreparedStatement& ps_;
-  unsigned index_ = 0;
-};
-
-class RowReader {
- public:
-  explicit RowReader(const sql::ResultSet& rs) : rs_(rs) {}
-  std::string Str() { return rs_.getString(Next()).asStdString(); }
-  int Int() { return rs_.getInt(Next()); }
-  int64_t Int64() { return rs_.getInt64(Next()); }
-  bool Bool() { return rs_.getBoolean(Next()); }
-  absl::Time Instant() {
-    const unsigned column = Next();
-    if (rs_.isNull(column)) return absl::InfinitePast();
-    const std::string value = rs_.getString(column).asStdString();
-    absl::Time t;
-    std::string error;
-    if (!absl::ParseTime("%Y-%m-%d %H:%M:%E*S", value, absl::UTCTimeZone(), &t, &error)) {
-      Fail(column, value);
-      return absl::InfinitePast();
-    }
-    return t;
-  }
-  absl::CivilDay Day() {
-    const unsigned column = Next();
-    const std::string value = rs_.getString(column).asStdString();
-    absl::CivilDay day;
-    if (!absl::ParseCivilTime(value, &day)) Fail(column, value);
-    return day;
-  }
-  const absl::Status& status() const { return status_; }
-
- private:
-  unsigned Next() { return ++column_; }
-  void Fail(unsigned column, absl::string_view value) {
-    if (status_.ok()) {
-      status_ = absl::InternalError(
-          absl::StrCat("unreadable row: column ", column, " value '", value, "'"));
-    }
-  }
-  const sql::ResultSet& rs_;
-  unsigned column_ = 0;
-  absl::Status status_;
-};
 
 template <typename E>
 constexpr int EnumInt(E e) {
@@ -397,7 +309,7 @@ absl::StatusOr<MtRequest> RowToRequest(const sql::ResultSet& rs, const FieldCiph
   triage.priority_class = PriorityClassFromRank(row.Int());
   triage.priority_overridden = row.Bool();
   triage.triaged_by = row.Str();
-  triage.triage_time = row.Instant();
+  triage.triage_time = row.NullableInstant();
   r.gp_member_id = row.Str();
   const std::string duplicates = row.Str();
   if (!duplicates.empty()) r.possible_duplicate_ids = absl::StrSplit(duplicates, ',');

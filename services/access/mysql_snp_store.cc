@@ -24,13 +24,16 @@
 #include "services/access/patient_audit.h"
 #include "services/platform/core/status_macros.h"
 #include "services/platform/db/sql_errors.h"
+#include "services/platform/db/sql_values.h"
 #include "services/platform/db/transaction.h"
 
 namespace cpts::access {
 namespace {
 
+using platform::db::Binder;
 using platform::db::Connection;
 using platform::db::MapSqlException;
+using platform::db::RowReader;
 using platform::db::RunInTransaction;
 
 // =========================================================================================
@@ -231,93 +234,6 @@ void AppendPlaceholders(std::string& sql, size_t n) {
   sql += ")";
 }
 
-sql::SQLString SqlText(absl::string_view s) { return sql::SQLString(s.data(), s.size()); }
-
-bool IsFinite(absl::Time t) { return t != absl::InfinitePast() && t != absl::InfiniteFuture(); }
-
-std::string FormatInstant(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S", t, absl::UTCTimeZone());
-}
-
-// Binds parameters 1, 2, 3... in the order of the calls.
-class Binder {
- public:
-  explicit Binder(sql::PreparedStatement& ps) : ps_(ps) {}
-  Binder& Str(absl::string_view value) {
-    ps_.setString(Next(), SqlText(value));
-    return *this;
-  }
-  Binder& StrOrNull(absl::string_view value) {
-    if (value.empty()) {
-      ps_.setNull(Next(), sql::DataType::VARCHAR);
-      return *this;
-    }
-    return Str(value);
-  }
-  Binder& Int64(int64_t value) {
-    ps_.setInt64(Next(), value);
-    return *this;
-  }
-  // An infinite time (never set) is bound as NULL.
-  Binder& Instant(absl::Time value) {
-    if (!IsFinite(value)) {
-      ps_.setNull(Next(), sql::DataType::TIMESTAMP);
-      return *this;
-    }
-    ps_.setDateTime(Next(), SqlText(FormatInstant(value)));
-    return *this;
-  }
-
- private:
-  unsigned Next() { return ++index_; }
-  sql::PreparedStatement& ps_;
-  unsigned index_ = 0;
-};
-
-// Reads columns 1, 2, 3... of the current row in the order of the calls. A value that does
-// not parse records an Internal status (the first one) and yields a default.
-class RowReader {
- public:
-  explicit RowReader(const sql::ResultSet& rs) : rs_(rs) {}
-  std::string Str() { return std::string(rs_.getString(Next()).asStdString()); }
-  int64_t Int64() { return rs_.getInt64(Next()); }
-  absl::Time Instant() {
-    const unsigned column = Next();
-    if (rs_.isNull(column)) return absl::InfinitePast();
-    const std::string value = rs_.getString(column).asStdString();
-    absl::Time t;
-    std::string error;
-    if (!absl::ParseTime("%Y-%m-%d %H:%M:%E*S", value, absl::UTCTimeZone(), &t, &error)) {
-      Fail(column, value, "a DATETIME");
-      return absl::InfinitePast();
-    }
-    return t;
-  }
-  template <typename E, size_t N>
-  E Enum(const std::array<E, N>& all, absl::string_view (*name)(E)) {
-    const unsigned column = Next();
-    const std::string value = rs_.getString(column).asStdString();
-    for (const E e : all) {
-      if (name(e) == value) return e;
-    }
-    Fail(column, value, "a known enumerator");
-    return all.front();
-  }
-  const absl::Status& status() const { return status_; }
-
- private:
-  unsigned Next() { return ++column_; }
-  void Fail(unsigned column, absl::string_view value, absl::string_view what) {
-    if (status_.ok()) {
-      status_ = absl::InternalError(
-          absl::StrCat("unreadable row: column ", column, " value '", value, "' is not ", what));
-    }
-  }
-  const sql::ResultSet& rs_;
-  unsigned column_ = 0;
-  absl::Status status_;
-};
-
 absl::StatusOr<Slot> ReadSlot(const sql::ResultSet& rs) {
   RowReader r(rs);
   Slot s;
@@ -467,11 +383,11 @@ absl::StatusOr<BookingRow> ReadBooking(const sql::ResultSet& rs,
   b.request_id = r.Str();
   row.fingerprint = r.Str();
   b.create_time = r.Instant();
-  b.cancel_time = r.Instant();
-  b.outcome_time = r.Instant();
+  b.cancel_time = r.NullableInstant();
+  b.outcome_time = r.NullableInstant();
   b.update_time = r.Instant();
   b.version = r.Int64();
-  b.purge_time = r.Instant();
+  b.purge_time = r.NullableInstant();
   const std::string cancel_reason_enc = r.Str();
   if (!r.status().ok()) return r.status();
   // Retention erased the patient fields: nothing to decrypt.

@@ -31,16 +31,25 @@
 #include "services/platform/core/status_macros.h"
 #include "services/platform/db/audit_log.h"
 #include "services/platform/db/connection_pool.h"
+#include "services/platform/db/idempotency.h"
 #include "services/platform/db/sql_errors.h"
+#include "services/platform/db/sql_values.h"
 #include "services/platform/db/transaction.h"
 
 namespace cpts::membership {
 namespace {
 
+using platform::db::Binder;
 using platform::db::Connection;
 using platform::db::ConnectionPool;
+using platform::db::IdempotencyKeyOf;
+using platform::db::IsFinite;
+using platform::db::LookUpIdempotencyKey;
 using platform::db::MapSqlException;
+using platform::db::RememberIdempotencyKey;
+using platform::db::RowReader;
 using platform::db::RunInTransaction;
+using platform::db::RunInTransactionRetryingKeyRace;
 
 // =========================================================================================
 // SQL. Every statement is a named constant with `?` for every value. The few statements whose
@@ -103,16 +112,6 @@ FROM colleges WHERE tenant_id = ? ORDER BY name, id)sql";
 constexpr std::string_view kSelectCollege = R"sql(
 SELECT id, name, description, create_time
 FROM colleges WHERE tenant_id = ? AND id = ?)sql";
-
-// --- idempotency keys --------------------------------------------------------------------
-
-constexpr std::string_view kSelectKey = R"sql(
-SELECT fingerprint, resource_id FROM idempotency_keys
-WHERE tenant_id = ? AND scope = ? AND request_id = ? FOR UPDATE)sql";
-
-constexpr std::string_view kInsertKey = R"sql(
-INSERT INTO idempotency_keys (tenant_id, scope, request_id, fingerprint, resource_id, created_at)
-VALUES (?, ?, ?, ?, ?, COALESCE(?, UTC_TIMESTAMP(6))))sql";
 
 // --- members -----------------------------------------------------------------------------
 
@@ -425,14 +424,6 @@ const std::array<std::string, kAllAuditActions.size()>& AllAuditActionColumns() 
 // Appends a constant SQL fragment (std::string_view; Debian's Abseil has its own string_view).
 void AppendSql(std::string& sql, std::string_view fragment) { sql += fragment; }
 
-sql::SQLString SqlText(absl::string_view s) { return sql::SQLString(s.data(), s.size()); }
-
-bool IsFinite(absl::Time t) { return t != absl::InfinitePast() && t != absl::InfiniteFuture(); }
-
-std::string FormatInstant(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S", t, absl::UTCTimeZone());
-}
-
 // The details column of audit_log holds a JSON document: the domain's summary goes in
 // {"summary": "..."}, read back with JSON_VALUE.
 std::string DetailsJson(absl::string_view summary) {
@@ -441,134 +432,6 @@ std::string DetailsJson(absl::string_view summary) {
   out += "}";
   return out;
 }
-
-// Binds parameters 1, 2, 3... in the order of the calls, as they appear in the SQL text.
-class Binder {
- public:
-  explicit Binder(sql::PreparedStatement& ps) : ps_(ps) {}
-
-  Binder& Str(absl::string_view value) {
-    ps_.setString(Next(), SqlText(value));
-    return *this;
-  }
-  // NULL when empty (e.g. rpps, so that the unique key ignores members without one).
-  Binder& StrOrNull(absl::string_view value) {
-    if (value.empty()) {
-      ps_.setNull(Next(), sql::DataType::VARCHAR);
-      return *this;
-    }
-    return Str(value);
-  }
-  Binder& Int(int value) {
-    ps_.setInt(Next(), value);
-    return *this;
-  }
-  Binder& Int64(int64_t value) {
-    ps_.setInt64(Next(), value);
-    return *this;
-  }
-  Binder& Bool(bool value) {
-    ps_.setBoolean(Next(), value);
-    return *this;
-  }
-  // An infinite time (never set) is bound as NULL: the NOT NULL columns then refuse it.
-  Binder& Instant(absl::Time value) {
-    if (!IsFinite(value)) {
-      ps_.setNull(Next(), sql::DataType::TIMESTAMP);
-      return *this;
-    }
-    ps_.setDateTime(Next(), SqlText(FormatInstant(value)));
-    return *this;
-  }
-  Binder& Instant(const std::optional<absl::Time>& value) {
-    return value.has_value() ? Instant(*value) : Instant(absl::InfinitePast());
-  }
-  Binder& Day(absl::CivilDay value) { return Str(absl::FormatCivilTime(value)); }
-  Binder& Day(const std::optional<absl::CivilDay>& value) {
-    if (!value.has_value()) {
-      ps_.setNull(Next(), sql::DataType::DATE);
-      return *this;
-    }
-    return Day(*value);
-  }
-
- private:
-  unsigned Next() { return ++index_; }
-
-  sql::PreparedStatement& ps_;
-  unsigned index_ = 0;
-};
-
-// Reads columns 1, 2, 3... of the current row in the order of the calls. A value that does
-// not parse records an Internal status (the first one) and yields a default.
-class RowReader {
- public:
-  explicit RowReader(const sql::ResultSet& rs) : rs_(rs) {}
-
-  std::string Str() { return std::string(rs_.getString(Next()).asStdString()); }
-  int Int() { return rs_.getInt(Next()); }
-  int64_t Int64() { return rs_.getInt64(Next()); }
-  bool Bool() { return rs_.getBoolean(Next()); }
-
-  absl::Time Instant() {
-    const unsigned column = Next();
-    return ParseInstant(column, rs_.getString(column).asStdString());
-  }
-  std::optional<absl::Time> OptionalInstant() {
-    const unsigned column = Next();
-    if (rs_.isNull(column)) return std::nullopt;
-    return ParseInstant(column, rs_.getString(column).asStdString());
-  }
-  absl::CivilDay Day() {
-    const unsigned column = Next();
-    return ParseDay(column, rs_.getString(column).asStdString());
-  }
-  std::optional<absl::CivilDay> OptionalDay() {
-    const unsigned column = Next();
-    if (rs_.isNull(column)) return std::nullopt;
-    return ParseDay(column, rs_.getString(column).asStdString());
-  }
-  template <typename E, size_t N>
-  E Enum(const std::array<E, N>& all, absl::string_view (*name)(E)) {
-    const unsigned column = Next();
-    const std::string value = rs_.getString(column).asStdString();
-    for (const E e : all) {
-      if (name(e) == value) return e;
-    }
-    Fail(column, value, "a known enumerator");
-    return all.front();
-  }
-
-  const absl::Status& status() const { return status_; }
-
- private:
-  unsigned Next() { return ++column_; }
-
-  absl::Time ParseInstant(unsigned column, const std::string& value) {
-    absl::Time t;
-    std::string error;
-    if (!absl::ParseTime("%Y-%m-%d %H:%M:%E*S", value, absl::UTCTimeZone(), &t, &error)) {
-      Fail(column, value, "a DATETIME");
-      return absl::InfinitePast();
-    }
-    return t;
-  }
-  absl::CivilDay ParseDay(unsigned column, const std::string& value) {
-    absl::CivilDay day;
-    if (!absl::ParseCivilTime(value, &day)) Fail(column, value, "a DATE");
-    return day;
-  }
-  void Fail(unsigned column, absl::string_view value, absl::string_view what) {
-    if (status_.ok()) {
-      status_ = absl::InternalError(
-          absl::StrCat("unreadable row: column ", column, " value '", value, "' is not ", what));
-    }
-  }
-
-  const sql::ResultSet& rs_;
-  unsigned column_ = 0;
-  absl::Status status_;
-};
 
 absl::Status NotFound(absl::string_view what, absl::string_view id) {
   return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
@@ -836,77 +699,17 @@ absl::StatusOr<std::optional<T>> QueryOptionalRow(sql::PreparedStatement& ps, Re
 
 // --- idempotency ---------------------------------------------------------------------------
 
-// Carried by the status of a transaction that lost the race to insert an idempotency key:
-// the caller runs it again, and the second run sees the key and replays.
-constexpr absl::string_view kKeyRacePayload = "type.cpts/cpts.membership.IdempotencyKeyRace";
-
-bool IsKeyRace(const absl::Status& s) {
-  return absl::IsAborted(s) && s.GetPayload(kKeyRacePayload).has_value();
-}
-
-// Inside the creating transaction, with the key row locked if it exists: nullopt when the key
-// is new (or absent), the id of the resource to replay when it was seen with the same
-// fingerprint, InvalidArgument when it was seen with another.
-absl::StatusOr<std::optional<std::string>> LookUpKey(Connection& conn, absl::string_view tenant_id,
-                                                     const IdempotencyKey* key) {
-  if (key == nullptr) return std::optional<std::string>();
-  try {
-    sql::PreparedStatement& ps = conn.Prepare(kSelectKey);
-    Binder(ps).Str(tenant_id).Str(key->scope).Str(key->request_id);
-    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-    if (!rs->next()) return std::optional<std::string>();
-    RowReader r(*rs);
-    const std::string fingerprint = r.Str();
-    std::string resource_id = r.Str();
-    if (fingerprint != key->fingerprint) {
-      return absl::InvalidArgumentError("request_id: already used for a different request");
-    }
-    return std::optional<std::string>(std::move(resource_id));
-  } catch (const sql::SQLException& e) {
-    return MapSqlException(e, "look up idempotency key");
-  }
-}
-
-absl::Status RememberKey(Connection& conn, absl::string_view tenant_id, const IdempotencyKey* key,
-                         absl::string_view resource_id, absl::Time created) {
-  if (key == nullptr) return absl::OkStatus();
-  try {
-    sql::PreparedStatement& ps = conn.Prepare(kInsertKey);
-    Binder(ps)
-        .Str(tenant_id)
-        .Str(key->scope)
-        .Str(key->request_id)
-        .Str(key->fingerprint)
-        .Str(resource_id)
-        .Instant(created);
-    ps.executeUpdate();
-    return absl::OkStatus();
-  } catch (const sql::SQLException& e) {
-    absl::Status status = MapSqlException(e, "record idempotency key");
-    if (absl::IsAlreadyExists(status)) {
-      // A concurrent call with the same key committed first (we waited for its lock).
-      status = absl::AbortedError("request_id: a concurrent request used the same request_id");
-      status.SetPayload(kKeyRacePayload, absl::Cord("1"));
-    }
-    return status;
-  }
-}
-
 // Runs `body` in a transaction; when it loses the race for its idempotency key, once more
 // (it then replays), else Aborted as store.h allows.
 template <typename T>
 absl::StatusOr<CreateResult<T>> RunCreate(
     ConnectionPool& pool, absl::FunctionRef<absl::Status(Connection&, CreateResult<T>&)> body) {
-  for (int attempt = 1;; ++attempt) {
-    CreateResult<T> result;
-    const absl::Status status = RunInTransaction(pool, [&](Connection& conn) {
-      result = CreateResult<T>();
-      return body(conn, result);
-    });
-    if (status.ok()) return result;
-    if (!IsKeyRace(status)) return status;
-    if (attempt >= 2) return absl::AbortedError(status.message());
-  }
+  CreateResult<T> result;
+  CPTS_RETURN_IF_ERROR(RunInTransactionRetryingKeyRace(pool, [&](Connection& conn) {
+    result = CreateResult<T>();
+    return body(conn, result);
+  }));
+  return result;
 }
 
 // --- audit -------------------------------------------------------------------------------
@@ -1230,7 +1033,8 @@ absl::StatusOr<T> Replayed(absl::StatusOr<std::optional<T>> read, absl::string_v
 absl::StatusOr<CreateResult<Tenant>> MysqlMembershipStore::CreateTenant(
     const Tenant& tenant, const std::vector<Profession>& seed, const IdempotencyKey* key) {
   return RunCreate<Tenant>(pool_, [&](Connection& conn, CreateResult<Tenant>& out) -> absl::Status {
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, "", key));
+    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                          LookUpIdempotencyKey(conn, "", IdempotencyKeyOf(key)));
     if (replay.has_value()) {
       CPTS_ASSIGN_OR_RETURN(out.value,
                             Replayed(ReadTenant(conn, *replay, Lock::kNone), "tenant", *replay));
@@ -1263,7 +1067,8 @@ absl::StatusOr<CreateResult<Tenant>> MysqlMembershipStore::CreateTenant(
     } catch (const sql::SQLException& e) {
       return MapSqlException(e, "insert seed professions");
     }
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, "", key, tenant.id, tenant.create_time));
+    CPTS_RETURN_IF_ERROR(
+        RememberIdempotencyKey(conn, "", IdempotencyKeyOf(key), tenant.id, tenant.create_time));
     out.value = tenant;
     out.value.version = 1;
     return absl::OkStatus();
@@ -1383,7 +1188,8 @@ absl::StatusOr<CreateResult<College>> MysqlMembershipStore::CreateCollege(
     absl::string_view tenant_id, const College& college, const IdempotencyKey* key) {
   return RunCreate<College>(
       pool_, [&](Connection& conn, CreateResult<College>& out) -> absl::Status {
-        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                              LookUpIdempotencyKey(conn, tenant_id, IdempotencyKeyOf(key)));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(
               out.value, Replayed(ReadCollege(conn, tenant_id, *replay), "collège", *replay));
@@ -1405,7 +1211,8 @@ absl::StatusOr<CreateResult<College>> MysqlMembershipStore::CreateCollege(
               {{"colleges_by_name", "college.name: a collège with this name already exists"},
                {"PRIMARY", "college: a collège with this id exists"}});
         }
-        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, college.id, college.create_time));
+        CPTS_RETURN_IF_ERROR(RememberIdempotencyKey(conn, tenant_id, IdempotencyKeyOf(key),
+                                                    college.id, college.create_time));
         out.value = college;
         return absl::OkStatus();
       });
@@ -1440,14 +1247,15 @@ absl::StatusOr<CreateResult<Member>> MysqlMembershipStore::CreateMember(const Me
                                                                         AuditEntry audit) {
   return RunCreate<Member>(pool_, [&](Connection& conn, CreateResult<Member>& out) -> absl::Status {
     CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                          LookUpKey(conn, member.tenant_id, key));
+                          LookUpIdempotencyKey(conn, member.tenant_id, IdempotencyKeyOf(key)));
     if (replay.has_value()) {
       CPTS_ASSIGN_OR_RETURN(out.value, ReadMember(conn, member.tenant_id, *replay, Lock::kNone));
       out.replayed = true;
       return absl::OkStatus();
     }
     CPTS_RETURN_IF_ERROR(InsertMemberRows(conn, member));
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, member.tenant_id, key, member.id, member.create_time));
+    CPTS_RETURN_IF_ERROR(RememberIdempotencyKey(conn, member.tenant_id, IdempotencyKeyOf(key),
+                                                member.id, member.create_time));
     CPTS_RETURN_IF_ERROR(AppendMemberAudit(conn, member.tenant_id, member.id, audit));
     out.value = member;
     out.value.version = 1;
@@ -1638,7 +1446,8 @@ absl::StatusOr<CreateResult<Cotisation>> MysqlMembershipStore::RecordCotisation(
     absl::FunctionRef<absl::Status(const Member&)> check, AuditEntry audit) {
   return RunCreate<Cotisation>(
       pool_, [&](Connection& conn, CreateResult<Cotisation>& out) -> absl::Status {
-        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                              LookUpIdempotencyKey(conn, tenant_id, IdempotencyKeyOf(key)));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(
               out.value, Replayed(ReadCotisation(conn, tenant_id, *replay), "cotisation", *replay));
@@ -1667,8 +1476,8 @@ absl::StatusOr<CreateResult<Cotisation>> MysqlMembershipStore::RecordCotisation(
           return MapDuplicate(e, "insert cotisation",
                               {{"PRIMARY", "cotisation: a cotisation with this id exists"}});
         }
-        CPTS_RETURN_IF_ERROR(
-            RememberKey(conn, tenant_id, key, cotisation.id, cotisation.create_time));
+        CPTS_RETURN_IF_ERROR(RememberIdempotencyKey(conn, tenant_id, IdempotencyKeyOf(key),
+                                                    cotisation.id, cotisation.create_time));
         CPTS_RETURN_IF_ERROR(AppendMemberAudit(conn, tenant_id, cotisation.member_id, audit));
         out.value = cotisation;
         return absl::OkStatus();
@@ -1699,7 +1508,8 @@ absl::StatusOr<CreateResult<EmployerConvention>> MysqlMembershipStore::CreateCon
     AuditEntry audit) {
   return RunCreate<EmployerConvention>(
       pool_, [&](Connection& conn, CreateResult<EmployerConvention>& out) -> absl::Status {
-        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                              LookUpIdempotencyKey(conn, tenant_id, IdempotencyKeyOf(key)));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(out.value,
                                 Replayed(ReadConvention(conn, tenant_id, *replay, Lock::kNone),
@@ -1741,8 +1551,8 @@ absl::StatusOr<CreateResult<EmployerConvention>> MysqlMembershipStore::CreateCon
           return MapDuplicate(e, "insert convention",
                               {{"PRIMARY", "convention: a convention with this id exists"}});
         }
-        CPTS_RETURN_IF_ERROR(
-            RememberKey(conn, tenant_id, key, convention.id, convention.create_time));
+        CPTS_RETURN_IF_ERROR(RememberIdempotencyKey(conn, tenant_id, IdempotencyKeyOf(key),
+                                                    convention.id, convention.create_time));
         CPTS_RETURN_IF_ERROR(AppendMemberAudit(conn, tenant_id, convention.member_id, audit));
         out.value = convention;
         out.value.version = 1;
@@ -1830,7 +1640,8 @@ absl::StatusOr<CreateResult<Mandate>> MysqlMembershipStore::CreateMandate(
     AuditEntry audit) {
   return RunCreate<Mandate>(
       pool_, [&](Connection& conn, CreateResult<Mandate>& out) -> absl::Status {
-        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                              LookUpIdempotencyKey(conn, tenant_id, IdempotencyKeyOf(key)));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(
               out.value,
@@ -1881,7 +1692,8 @@ absl::StatusOr<CreateResult<Mandate>> MysqlMembershipStore::CreateMandate(
           return MapDuplicate(e, "insert mandate",
                               {{"PRIMARY", "mandate: a mandate with this id exists"}});
         }
-        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, mandate.id, mandate.create_time));
+        CPTS_RETURN_IF_ERROR(RememberIdempotencyKey(conn, tenant_id, IdempotencyKeyOf(key),
+                                                    mandate.id, mandate.create_time));
         CPTS_RETURN_IF_ERROR(AppendMemberAudit(conn, tenant_id, mandate.member_id, audit));
         out.value = mandate;
         out.value.version = 1;
