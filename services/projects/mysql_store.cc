@@ -22,17 +22,22 @@
 #include "services/platform/core/status_macros.h"
 #include "services/platform/db/audit_log.h"
 #include "services/platform/db/connection_pool.h"
+#include "services/platform/db/idempotency.h"
 #include "services/platform/db/outbox.h"
 #include "services/platform/db/sql_errors.h"
+#include "services/platform/db/sql_values.h"
 #include "services/platform/db/transaction.h"
 #include "services/projects/convert.h"
 
 namespace cpts::projects {
 namespace {
 
+using platform::db::Binder;
 using platform::db::Connection;
 using platform::db::ConnectionPool;
+using platform::db::IsFinite;
 using platform::db::MapSqlException;
+using platform::db::RowReader;
 using platform::db::RunInTransaction;
 
 // =========================================================================================
@@ -40,16 +45,6 @@ using platform::db::RunInTransaction;
 // written `(? = '' OR column = ?)` (a tenant has tens of actions and groups, hundreds of
 // meetings: the tenant-leading index bounds the scan).
 // =========================================================================================
-
-// --- idempotency keys ----------------------------------------------------------------------
-
-constexpr std::string_view kSelectKey = R"sql(
-SELECT fingerprint, resource_id FROM idempotency_keys
-WHERE tenant_id = ? AND scope = ? AND request_id = ? FOR UPDATE)sql";
-
-constexpr std::string_view kInsertKey = R"sql(
-INSERT INTO idempotency_keys (tenant_id, scope, request_id, fingerprint, resource_id, created_at)
-VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6)))sql";
 
 // --- missions --------------------------------------------------------------------------------
 
@@ -352,7 +347,6 @@ LIMIT ?)sql";
 // Helpers
 // =========================================================================================
 
-constexpr int kMaxKeyRaceAttempts = 2;
 // Cursors before the first row / after the last one.
 absl::Time TimeMin() { return absl::FromUnixSeconds(0); }
 absl::Time TimeMax() {
@@ -361,110 +355,10 @@ absl::Time TimeMax() {
 constexpr std::string_view kDayMax = "9999-12-31";
 constexpr std::string_view kIdMax = "\x7f";
 
-sql::SQLString SqlText(absl::string_view s) { return sql::SQLString(s.data(), s.size()); }
-
-bool IsFinite(absl::Time t) { return t != absl::InfinitePast() && t != absl::InfiniteFuture(); }
-
-std::string FormatInstant(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S", t, absl::UTCTimeZone());
-}
-
 template <typename E>
 int N(E e) {
   return static_cast<int>(e);
 }
-
-class Binder {
- public:
-  explicit Binder(sql::PreparedStatement& ps) : ps_(ps) {}
-  Binder& Str(absl::string_view value) {
-    ps_.setString(Next(), SqlText(value));
-    return *this;
-  }
-  Binder& Int(int value) {
-    ps_.setInt(Next(), value);
-    return *this;
-  }
-  Binder& Int64(int64_t value) {
-    ps_.setInt64(Next(), value);
-    return *this;
-  }
-  Binder& Bool(bool value) {
-    ps_.setBoolean(Next(), value);
-    return *this;
-  }
-  Binder& Instant(absl::Time value) {
-    if (!IsFinite(value)) {
-      ps_.setNull(Next(), sql::DataType::TIMESTAMP);
-      return *this;
-    }
-    ps_.setDateTime(Next(), SqlText(FormatInstant(value)));
-    return *this;
-  }
-  Binder& Instant(const std::optional<absl::Time>& value) {
-    return value.has_value() ? Instant(*value) : Instant(absl::InfinitePast());
-  }
-
- private:
-  unsigned Next() { return ++index_; }
-  sql::PreparedStatement& ps_;
-  unsigned index_ = 0;
-};
-
-class RowReader {
- public:
-  explicit RowReader(const sql::ResultSet& rs) : rs_(rs) {}
-  std::string Str() { return std::string(rs_.getString(Next()).asStdString()); }
-  int Int() { return rs_.getInt(Next()); }
-  int64_t Int64() { return rs_.getInt64(Next()); }
-  bool Bool() { return rs_.getBoolean(Next()); }
-  absl::Time Instant() {
-    const unsigned column = Next();
-    return Parse(column, rs_.getString(column).asStdString());
-  }
-  std::optional<absl::Time> OptionalInstant() {
-    const unsigned column = Next();
-    if (rs_.isNull(column)) return std::nullopt;
-    return Parse(column, rs_.getString(column).asStdString());
-  }
-  template <typename E>
-  E Enum(int max) {
-    const unsigned column = Next();
-    const int v = rs_.getInt(column);
-    if (v < 0 || v > max) Fail(column, "an enumerator");
-    return static_cast<E>(v);
-  }
-  // Parses a serialized message.
-  template <typename M>
-  M Message() {
-    const unsigned column = Next();
-    M m;
-    if (!m.ParseFromString(rs_.getString(column).asStdString())) Fail(column, "a message");
-    return m;
-  }
-  const absl::Status& status() const { return status_; }
-
- private:
-  unsigned Next() { return ++column_; }
-  absl::Time Parse(unsigned column, const std::string& value) {
-    absl::Time t;
-    std::string error;
-    if (!absl::ParseTime("%Y-%m-%d %H:%M:%E*S", value, absl::UTCTimeZone(), &t, &error)) {
-      Fail(column, "a DATETIME");
-      return absl::InfinitePast();
-    }
-    return t;
-  }
-  void Fail(unsigned column, absl::string_view what) {
-    if (status_.ok()) {
-      status_ =
-          absl::InternalError(absl::StrCat("unreadable row: column ", column, " is not ", what));
-    }
-  }
-  const sql::ResultSet& rs_;
-  unsigned column_ = 0;
-  absl::Status status_;
-};
 
 absl::Status NotFound(absl::string_view what, absl::string_view id) {
   return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
@@ -517,53 +411,15 @@ absl::Status ExpectOneRow(int rows, absl::string_view what) {
 
 // --- idempotency ---------------------------------------------------------------------------
 
-constexpr absl::string_view kKeyRacePayload = "type.cpts/cpts.projects.IdempotencyKeyRace";
-
-bool IsKeyRace(const absl::Status& s) {
-  return absl::IsAborted(s) && s.GetPayload(kKeyRacePayload).has_value();
-}
-
 absl::StatusOr<std::optional<std::string>> LookUpKey(Connection& conn, absl::string_view tenant_id,
                                                      const IdempotencyKey* key) {
-  if (key == nullptr) return std::optional<std::string>();
-  try {
-    sql::PreparedStatement& ps = conn.Prepare(kSelectKey);
-    Binder(ps).Str(tenant_id).Str(key->scope).Str(key->request_id);
-    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-    if (!rs->next()) return std::optional<std::string>();
-    RowReader r(*rs);
-    const std::string fingerprint = r.Str();
-    std::string resource_id = r.Str();
-    if (fingerprint != key->fingerprint) {
-      return absl::InvalidArgumentError("request_id: already used for a different request");
-    }
-    return std::optional<std::string>(std::move(resource_id));
-  } catch (const sql::SQLException& e) {
-    return MapSqlException(e, "look up idempotency key");
-  }
+  return platform::db::LookUpIdempotencyKey(conn, tenant_id, platform::db::IdempotencyKeyOf(key));
 }
 
 absl::Status RememberKey(Connection& conn, absl::string_view tenant_id, const IdempotencyKey* key,
                          absl::string_view resource_id) {
-  if (key == nullptr) return absl::OkStatus();
-  try {
-    sql::PreparedStatement& ps = conn.Prepare(kInsertKey);
-    Binder(ps)
-        .Str(tenant_id)
-        .Str(key->scope)
-        .Str(key->request_id)
-        .Str(key->fingerprint)
-        .Str(resource_id);
-    ps.executeUpdate();
-    return absl::OkStatus();
-  } catch (const sql::SQLException& e) {
-    absl::Status status = MapSqlException(e, "record idempotency key");
-    if (absl::IsAlreadyExists(status)) {
-      status = absl::AbortedError("request_id: a concurrent request used the same request_id");
-      status.SetPayload(kKeyRacePayload, absl::Cord("1"));
-    }
-    return status;
-  }
+  return platform::db::RememberIdempotencyKey(conn, tenant_id, platform::db::IdempotencyKeyOf(key),
+                                              resource_id);
 }
 
 // Runs `body` in a transaction; when it loses the race for its idempotency key, once more
@@ -571,16 +427,12 @@ absl::Status RememberKey(Connection& conn, absl::string_view tenant_id, const Id
 template <typename T>
 absl::StatusOr<CreateResult<T>> RunCreate(
     ConnectionPool& pool, absl::FunctionRef<absl::Status(Connection&, CreateResult<T>&)> body) {
-  for (int attempt = 1;; ++attempt) {
-    CreateResult<T> result;
-    const absl::Status status = RunInTransaction(pool, [&](Connection& conn) {
-      result = CreateResult<T>();
-      return body(conn, result);
-    });
-    if (status.ok()) return result;
-    if (!IsKeyRace(status)) return status;
-    if (attempt >= kMaxKeyRaceAttempts) return absl::AbortedError(status.message());
-  }
+  CreateResult<T> result;
+  CPTS_RETURN_IF_ERROR(platform::db::RunInTransactionRetryingKeyRace(pool, [&](Connection& conn) {
+    result = CreateResult<T>();
+    return body(conn, result);
+  }));
+  return result;
 }
 
 // --- audit ---------------------------------------------------------------------------------
