@@ -2,7 +2,7 @@
 
 // Repository interfaces of the finance domain: what the (coming) gRPC handlers need from
 // storage. Each method's contract is stated here; the MySQL implementation and the in-memory
-// fake for unit tests honour it. Not implemented yet (see README.md).
+// fake for unit tests honour it (mysql_store.h).
 //
 // Common contracts:
 // - Every method is scoped to `tenant_id`; a record of another tenant is NotFound.
@@ -17,6 +17,9 @@
 //   key seen with another fingerprint -> InvalidArgument("request_id: already used for a
 //   different request").
 // - Optimistic concurrency: `expected_row_version` (from the etag) mismatch -> Aborted.
+// - Writes that decide who is paid what (policies, approvals, bank accounts, batches) append
+//   a record to the platform's audit_log in the same transaction ("finance.<resource>.<verb>",
+//   actor = the `actor` argument, or the approver); a replay appends nothing.
 // - Unavailable when the database cannot be reached (retry), Aborted on deadlock after the
 //   transaction helper's retries, Internal otherwise.
 
@@ -63,7 +66,8 @@ class PolicyRepository {
   // Inserts version 1 of a year's policy, in force. AlreadyExists when the year has one.
   virtual absl::StatusOr<WriteResult<IndemnityPolicy>> CreatePolicy(absl::string_view tenant_id,
                                                                     const IndemnityPolicy& policy,
-                                                                    const IdempotencyKey* key) = 0;
+                                                                    const IdempotencyKey* key,
+                                                                    absl::string_view actor) = 0;
 
   // NotFound when missing.
   virtual absl::StatusOr<IndemnityPolicy> GetPolicy(absl::string_view tenant_id,
@@ -81,7 +85,8 @@ class PolicyRepository {
   // a stale row version.
   virtual absl::StatusOr<IndemnityPolicy> UpdatePolicy(absl::string_view tenant_id,
                                                        const IndemnityPolicy& policy,
-                                                       int64_t expected_row_version) = 0;
+                                                       int64_t expected_row_version,
+                                                       absl::string_view actor) = 0;
 
   // In one transaction: inserts `revised` as the next version in force (the previous one is
   // no longer in force), and for each re-rated pair reverses the old entitlement (status
@@ -94,7 +99,8 @@ class PolicyRepository {
   };
   virtual absl::StatusOr<WriteResult<IndemnityPolicy>> RevisePolicy(
       absl::string_view tenant_id, const IndemnityPolicy& revised, int64_t expected_row_version,
-      const std::vector<Rerated>& rerated, absl::Time now, const IdempotencyKey* key) = 0;
+      const std::vector<Rerated>& rerated, absl::Time now, const IdempotencyKey* key,
+      absl::string_view actor) = 0;
 };
 
 class CeilingRepository {
@@ -150,6 +156,10 @@ class EntitlementRepository {
       absl::string_view tenant_id, const std::vector<std::string>& ids, absl::string_view approver,
       absl::Time now, const IdempotencyKey* key) = 0;
 
+  // The entitlements of `ids`, in that order. NotFound naming the first unknown id.
+  virtual absl::StatusOr<std::vector<Entitlement>> GetEntitlements(
+      absl::string_view tenant_id, const std::vector<std::string>& ids) = 0;
+
   // Ordered by (meeting_date, id).
   virtual absl::StatusOr<std::vector<Entitlement>> ListEntitlements(
       absl::string_view tenant_id, const EntitlementFilter& filter, const Page& page,
@@ -177,8 +187,8 @@ class PaymentRepository {
  public:
   virtual ~PaymentRepository() = default;
 
-  virtual absl::Status SetBankAccount(absl::string_view tenant_id,
-                                      const PayeeBankAccount& account) = 0;
+  virtual absl::Status SetBankAccount(absl::string_view tenant_id, const PayeeBankAccount& account,
+                                      absl::string_view actor) = 0;
   // NotFound when none is recorded.
   virtual absl::StatusOr<PayeeBankAccount> GetBankAccount(absl::string_view tenant_id,
                                                           absl::string_view member_id) = 0;
@@ -187,10 +197,12 @@ class PaymentRepository {
       absl::string_view tenant_id, const std::vector<std::string>& member_ids) = 0;
 
   // In one transaction: inserts the draft batch and marks the entitlements of its payable
-  // lines kBatched with its id. Aborted when one of them is no longer approved and unbatched.
+  // lines kBatched with its id. Aborted when one of them is no longer approved and unbatched;
+  // FailedPrecondition when the batch has no line (and the key is not a replay).
   virtual absl::StatusOr<WriteResult<PaymentBatch>> CreateBatch(absl::string_view tenant_id,
                                                                 const PaymentBatch& batch,
-                                                                const IdempotencyKey* key) = 0;
+                                                                const IdempotencyKey* key,
+                                                                absl::string_view actor) = 0;
 
   virtual absl::StatusOr<PaymentBatch> GetBatch(absl::string_view tenant_id,
                                                 absl::string_view id) = 0;
@@ -204,15 +216,16 @@ class PaymentRepository {
   // entitlements it held to kApproved. Aborted on a stale row version.
   virtual absl::StatusOr<PaymentBatch> UpdateBatchState(absl::string_view tenant_id,
                                                         const PaymentBatch& batch,
-                                                        int64_t expected_row_version) = 0;
+                                                        int64_t expected_row_version,
+                                                        absl::string_view actor) = 0;
 
   // In one transaction: the batch becomes kPaid on `paid_date`, the entitlements it holds
-  // become kPaid, and `payment` (PaymentTransaction) is appended.
-  virtual absl::StatusOr<WriteResult<PaymentBatch>> MarkBatchPaid(absl::string_view tenant_id,
-                                                                  const PaymentBatch& batch,
-                                                                  absl::CivilDay paid_date,
-                                                                  const LedgerTransaction& payment,
-                                                                  const IdempotencyKey* key) = 0;
+  // become kPaid, and `payment` (PaymentTransaction) is appended. FailedPrecondition when the
+  // batch is not exported (after the key check: a replay answers the paid batch); Aborted when
+  // its row version is not `batch.row_version`.
+  virtual absl::StatusOr<WriteResult<PaymentBatch>> MarkBatchPaid(
+      absl::string_view tenant_id, const PaymentBatch& batch, absl::CivilDay paid_date,
+      const LedgerTransaction& payment, const IdempotencyKey* key, absl::string_view actor) = 0;
 };
 
 class AciRepository {

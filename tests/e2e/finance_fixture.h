@@ -1,0 +1,73 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cpts/finance/v1/finance_service.grpc.pb.h"
+#include "cpts/membership/v1/membership_service.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "services/platform/testing/mariadb_server.h"
+#include "services/platform/testing/service_process.h"
+#include "services/platform/testing/test_tokens.h"
+
+namespace cpts::e2e {
+
+// Starts a fresh schema in `db`, migrates it with the real binary (--migrate_only, as the
+// migrator user) and starts the real finance server on free ports, calling
+// `membership_target` for member facts with a service token signed by `tokens`' key.
+absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartFinance(
+    testing::MariaDbServer& db, const testing::TestTokens& tokens,
+    const std::string& membership_target);
+
+// The real membership and finance servers, started once per test suite (with the annual
+// ceiling of the current year set), and a fresh tenant for every test.
+class FinanceE2e : public ::testing::Test {
+ public:
+  // A call context with a 10 s deadline and, unless empty, the bearer token.
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token);
+
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  // A token of the test's tenant. The subject is "user-<member id or first role>".
+  std::string Token(std::vector<std::string> roles, const std::string& member_id = "") const;
+
+  // Members of the test's tenant, created and approved in membership (adhesion of the current
+  // year, no annual fee: up to date). Each returns the member id.
+  std::string LiberalMember();
+  std::string LegalEntityMember();
+  // A salaried member; with `employer` non-empty, under a convention with it from 1 January.
+  std::string SalariedMember(const std::string& employer);
+
+  // An attendance event of the test's tenant for a meeting today.
+  finance::v1::RecordAttendanceRequest Event(const std::string& member_id,
+                                             projects::v1::EntitlementRole role, int minutes,
+                                             const std::string& meeting_id = "");
+
+  // Creates the year's policy of the test's tenant; fails the test on error.
+  void CreatePerMeetingPolicy(int64_t member_cents, int64_t referent_cents);
+  void CreatePerHourPolicy(int64_t member_millipoints, int64_t referent_millipoints,
+                           int64_t point_value_cents);
+
+  // RecordAttendance as the projects relay; fails the test on error.
+  finance::v1::RecordAttendanceResponse Record(const finance::v1::RecordAttendanceRequest& req);
+
+  // Every ledger transaction and every non-zero balance of the test's tenant.
+  std::vector<finance::v1::LedgerTransaction> Journal();
+  std::vector<finance::v1::AccountBalance> Balances();
+
+  // A synthetic valid French IBAN from an 23-character BBAN.
+  static std::string Iban(const std::string& bban);
+
+  static int year();  // the current year (meetings are today)
+  static std::unique_ptr<finance::v1::FinanceService::Stub> finance_;
+  static std::unique_ptr<membership::v1::MembershipService::Stub> membership_;
+  std::string tenant_;
+};
+
+}  // namespace cpts::e2e
