@@ -28,11 +28,17 @@
 #include "services/platform/core/status_macros.h"
 #include "services/platform/db/audit_log.h"
 #include "services/platform/db/connection_pool.h"
+#include "services/platform/db/idempotency.h"
 #include "services/platform/db/sql_errors.h"
+#include "services/platform/db/sql_values.h"
 #include "services/platform/db/transaction.h"
 
 namespace cpts::finance {
 namespace {
+
+using platform::db::Binder;
+using platform::db::IsFinite;
+using platform::db::RowReader;
 
 using platform::db::Connection;
 using platform::db::ConnectionPool;
@@ -43,16 +49,6 @@ using platform::db::RunInTransaction;
 // SQL. Every statement is a named constant with `?` for every value. Optional criteria are
 // written `(? = 0 OR ...)` / `(? IS NULL OR ...)` so that one text serves every request.
 // =========================================================================================
-
-// --- idempotency keys --------------------------------------------------------------------
-
-constexpr std::string_view kSelectKey = R"sql(
-SELECT fingerprint, resource_id FROM idempotency_keys
-WHERE tenant_id = ? AND scope = ? AND request_id = ? FOR UPDATE)sql";
-
-constexpr std::string_view kInsertKey = R"sql(
-INSERT INTO idempotency_keys (tenant_id, scope, request_id, fingerprint, resource_id, created_at)
-VALUES (?, ?, ?, ?, ?, ?))sql";
 
 // --- policies and ceilings -----------------------------------------------------------------
 
@@ -399,129 +395,9 @@ ORDER BY expense_date, id)sql";
 // Binding and reading
 // =========================================================================================
 
-sql::SQLString SqlText(absl::string_view s) { return sql::SQLString(s.data(), s.size()); }
-
-bool IsFinite(absl::Time t) { return t != absl::InfinitePast() && t != absl::InfiniteFuture(); }
-
-std::string FormatInstant(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S", t, absl::UTCTimeZone());
-}
-
 // The first day of `year` and of the next one, for `day >= start AND day < end`.
 std::string YearStart(int year) { return absl::FormatCivilTime(absl::CivilDay(year, 1, 1)); }
 std::string YearEnd(int year) { return absl::FormatCivilTime(absl::CivilDay(year + 1, 1, 1)); }
-
-// Binds parameters 1, 2, 3... in the order of the calls.
-class Binder {
- public:
-  explicit Binder(sql::PreparedStatement& ps) : ps_(ps) {}
-
-  Binder& Str(absl::string_view value) {
-    ps_.setString(Next(), SqlText(value));
-    return *this;
-  }
-  Binder& StrOrNull(absl::string_view value) {
-    if (value.empty()) {
-      ps_.setNull(Next(), sql::DataType::VARCHAR);
-      return *this;
-    }
-    return Str(value);
-  }
-  Binder& Int(int value) {
-    ps_.setInt(Next(), value);
-    return *this;
-  }
-  Binder& Int64(int64_t value) {
-    ps_.setInt64(Next(), value);
-    return *this;
-  }
-  Binder& Bool(bool value) {
-    ps_.setBoolean(Next(), value);
-    return *this;
-  }
-  template <typename E>
-  Binder& Enum(E value) {
-    return Int(static_cast<int>(value));
-  }
-  // An infinite time (never set) is bound as NULL.
-  Binder& Instant(absl::Time value) {
-    if (!IsFinite(value)) {
-      ps_.setNull(Next(), sql::DataType::TIMESTAMP);
-      return *this;
-    }
-    ps_.setDateTime(Next(), SqlText(FormatInstant(value)));
-    return *this;
-  }
-  Binder& Day(absl::CivilDay value) { return Str(absl::FormatCivilTime(value)); }
-  Binder& Day(const std::optional<absl::CivilDay>& value) {
-    if (!value.has_value()) {
-      ps_.setNull(Next(), sql::DataType::DATE);
-      return *this;
-    }
-    return Day(*value);
-  }
-
- private:
-  unsigned Next() { return ++index_; }
-
-  sql::PreparedStatement& ps_;
-  unsigned index_ = 0;
-};
-
-// Reads columns 1, 2, 3... of the current row in the order of the calls. A value that does
-// not parse records an Internal status (the first one) and yields a default.
-class RowReader {
- public:
-  explicit RowReader(const sql::ResultSet& rs) : rs_(rs) {}
-
-  std::string Str() {
-    const unsigned column = Next();
-    if (rs_.isNull(column)) return "";
-    return std::string(rs_.getString(column).asStdString());
-  }
-  int Int() { return rs_.getInt(Next()); }
-  int64_t Int64() { return rs_.getInt64(Next()); }
-  bool Bool() { return rs_.getBoolean(Next()); }
-  template <typename E>
-  E Enum() {
-    return static_cast<E>(rs_.getInt(Next()));
-  }
-  absl::Time Instant() {
-    const unsigned column = Next();
-    if (rs_.isNull(column)) return absl::InfinitePast();
-    absl::Time t;
-    std::string error;
-    const std::string value = rs_.getString(column).asStdString();
-    if (!absl::ParseTime("%Y-%m-%d %H:%M:%E*S", value, absl::UTCTimeZone(), &t, &error)) {
-      Fail(column, value, "a DATETIME");
-      return absl::InfinitePast();
-    }
-    return t;
-  }
-  absl::CivilDay Day() {
-    const unsigned column = Next();
-    if (rs_.isNull(column)) return absl::CivilDay();
-    absl::CivilDay day;
-    const std::string value = rs_.getString(column).asStdString();
-    if (!absl::ParseCivilTime(value, &day)) Fail(column, value, "a DATE");
-    return day;
-  }
-
-  const absl::Status& status() const { return status_; }
-
- private:
-  unsigned Next() { return ++column_; }
-  void Fail(unsigned column, absl::string_view value, absl::string_view what) {
-    if (status_.ok()) {
-      status_ = absl::InternalError(
-          absl::StrCat("unreadable row: column ", column, " value '", value, "' is not ", what));
-    }
-  }
-
-  const sql::ResultSet& rs_;
-  unsigned column_ = 0;
-  absl::Status status_;
-};
 
 absl::Status NotFound(absl::string_view what, absl::string_view id) {
   return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
@@ -583,7 +459,7 @@ IndemnityPolicy ReadPolicy(RowReader& r, absl::string_view tenant_id) {
   p.id = r.Str();
   p.year = r.Int();
   p.version = r.Int();
-  p.kind = r.Enum<PolicyKind>();
+  p.kind = r.Enum<PolicyKind>(static_cast<int>(PolicyKind::kPerHourPoints));
   p.member_amount_cents = r.Int64();
   p.referent_amount_cents = r.Int64();
   p.member_millipoints_per_hour = r.Int64();
@@ -616,23 +492,24 @@ StoredEntitlement ReadEntitlement(RowReader& r, absl::string_view tenant_id) {
   e.member_id = r.Str();
   e.meeting_date = r.Day();
   e.sheet_version = r.Int();
-  e.role = r.Enum<AttendanceRole>();
+  e.role = r.Enum<AttendanceRole>(static_cast<int>(AttendanceRole::kStaff));
   e.minutes_worked = r.Int();
-  e.category = r.Enum<EntitlementCategory>();
+  e.category = r.Enum<EntitlementCategory>(static_cast<int>(EntitlementCategory::kIndemnity));
   e.policy_id = r.Str();
   e.rated_cents = r.Int64();
   e.capped_cents = r.Int64();
   e.amount_cents = r.Int64();
-  e.ineligible_reason = r.Enum<IneligibleReason>();
+  e.ineligible_reason =
+      r.Enum<IneligibleReason>(static_cast<int>(IneligibleReason::kAnnualCapReached));
   e.cap_reason = r.Str();
-  e.payee.type = r.Enum<PayeeType>();
+  e.payee.type = r.Enum<PayeeType>(static_cast<int>(PayeeType::kEmployer));
   e.payee.member_id = r.Str();
   e.payee.convention_id = r.Str();
-  e.status = r.Enum<EntitlementStatus>();
+  e.status = r.Enum<EntitlementStatus>(static_cast<int>(EntitlementStatus::kReversed));
   e.supersedes_id = r.Str();
   e.batch_id = r.Str();
   e.approved_by = r.Str();
-  e.approve_time = r.Instant();
+  e.approve_time = r.NullableInstant();
   e.create_time = r.Instant();
   e.row_version = r.Int64();
   s.transaction_id = r.Str();
@@ -644,12 +521,12 @@ PaymentBatch ReadBatch(RowReader& r, absl::string_view tenant_id) {
   b.tenant_id = std::string(tenant_id);
   b.id = r.Str();
   b.label = r.Str();
-  b.state = r.Enum<BatchState>();
+  b.state = r.Enum<BatchState>(static_cast<int>(BatchState::kCancelled));
   b.execution_date = r.Day();
   b.approved_by = r.Str();
-  b.approve_time = r.Instant();
-  b.export_time = r.Instant();
-  b.paid_date = r.Day();
+  b.approve_time = r.NullableInstant();
+  b.export_time = r.NullableInstant();
+  b.paid_date = r.OptionalDay().value_or(absl::CivilDay());
   b.create_time = r.Instant();
   b.row_version = r.Int64();
   return b;
@@ -665,13 +542,13 @@ StoredInstalment ReadInstalment(RowReader& r) {
   AciInstalment& i = s.i;
   i.id = r.Str();
   i.year = r.Int();
-  i.envelope_kind = r.Enum<EnvelopeKind>();
+  i.envelope_kind = r.Enum<EnvelopeKind>(static_cast<int>(EnvelopeKind::kMission));
   i.mission_id = r.Str();
-  i.kind = r.Enum<InstalmentKind>();
+  i.kind = r.Enum<InstalmentKind>(static_cast<int>(InstalmentKind::kVariable));
   i.expected_cents = r.Int64();
   i.due_date = r.Day();
   i.received_cents = r.Int64();
-  i.received_date = r.Day();
+  i.received_date = r.OptionalDay().value_or(absl::CivilDay());
   s.expected_transaction_id = r.Str();
   return s;
 }
@@ -681,7 +558,7 @@ Expense ReadExpense(RowReader& r, absl::string_view tenant_id) {
   x.tenant_id = std::string(tenant_id);
   x.id = r.Str();
   x.action_id = r.Str();
-  x.category = r.Enum<ExpenseCategory>();
+  x.category = r.Enum<ExpenseCategory>(static_cast<int>(ExpenseCategory::kOther));
   x.amount_cents = r.Int64();
   x.expense_date = r.Day();
   x.supplier = r.Str();
@@ -705,69 +582,15 @@ ActionBudget ReadBudget(RowReader& r) {
 // Idempotency keys
 // =========================================================================================
 
-// Marks the Aborted status of a lost race for an idempotency key (or an event key): the
-// caller runs again once, and then replays.
-constexpr absl::string_view kKeyRacePayload = "type.cpts/cpts.finance.IdempotencyKeyRace";
-
-absl::Status KeyRace(absl::string_view message) {
-  absl::Status status = absl::AbortedError(message);
-  status.SetPayload(kKeyRacePayload, absl::Cord("1"));
-  return status;
-}
-
-bool IsKeyRace(const absl::Status& s) {
-  return absl::IsAborted(s) && s.GetPayload(kKeyRacePayload).has_value();
-}
-
-// nullopt when the key is new (or absent), the resource id to replay when it was seen with
-// the same fingerprint, InvalidArgument when seen with another.
 absl::StatusOr<std::optional<std::string>> LookUpKey(Connection& conn, absl::string_view tenant_id,
                                                      const IdempotencyKey* key) {
-  if (key == nullptr) return std::optional<std::string>();
-  sql::PreparedStatement& ps = conn.Prepare(kSelectKey);
-  Binder(ps).Str(tenant_id).Str(key->scope).Str(key->request_id);
-  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-  if (!rs->next()) return std::optional<std::string>();
-  RowReader r(*rs);
-  const std::string fingerprint = r.Str();
-  std::string resource_id = r.Str();
-  if (fingerprint != key->fingerprint) {
-    return absl::InvalidArgumentError("request_id: already used for a different request");
-  }
-  return std::optional<std::string>(std::move(resource_id));
+  return platform::db::LookUpIdempotencyKey(conn, tenant_id, platform::db::IdempotencyKeyOf(key));
 }
 
 absl::Status RememberKey(Connection& conn, absl::string_view tenant_id, const IdempotencyKey* key,
                          absl::string_view resource_id, absl::Time now) {
-  if (key == nullptr) return absl::OkStatus();
-  try {
-    sql::PreparedStatement& ps = conn.Prepare(kInsertKey);
-    Binder(ps)
-        .Str(tenant_id)
-        .Str(key->scope)
-        .Str(key->request_id)
-        .Str(key->fingerprint)
-        .Str(resource_id)
-        .Instant(now);
-    ps.executeUpdate();
-    return absl::OkStatus();
-  } catch (const sql::SQLException& e) {
-    absl::Status status = MapSqlException(e, "record idempotency key");
-    if (absl::IsAlreadyExists(status)) {
-      return KeyRace("request_id: a concurrent request used the same request_id");
-    }
-    return status;
-  }
-}
-
-// Runs `body` in a transaction; when it loses a key race, once more (it then replays).
-// Connector exceptions thrown by `body` are mapped by RunInTransaction.
-absl::Status RunWrite(ConnectionPool& pool, absl::FunctionRef<absl::Status(Connection&)> body) {
-  for (int attempt = 1;; ++attempt) {
-    absl::Status status = RunInTransaction(pool, body);
-    if (status.ok() || !IsKeyRace(status)) return status;
-    if (attempt >= 2) return absl::AbortedError(status.message());
-  }
+  return platform::db::RememberIdempotencyKey(conn, tenant_id, platform::db::IdempotencyKeyOf(key),
+                                              resource_id, now);
 }
 
 // Runs a read on a pooled connection, mapping connector exceptions.
@@ -856,7 +679,7 @@ LedgerTransaction ReadTransactionRow(RowReader& r, absl::string_view tenant_id, 
   t.tenant_id = std::string(tenant_id);
   t.id = r.Str();
   *sequence = r.Int64();
-  t.kind = r.Enum<TransactionKind>();
+  t.kind = r.Enum<TransactionKind>(static_cast<int>(TransactionKind::kAciReceived));
   t.value_date = r.Day();
   t.description = r.Str();
   t.reverses_id = r.Str();
@@ -882,7 +705,7 @@ absl::StatusOr<LedgerTransaction> LoadTransaction(Connection& conn, absl::string
   CPTS_RETURN_IF_ERROR(ForEachRow(ps, [&](RowReader& r) {
     (void)r.Str();
     LedgerEntry e;
-    e.account.kind = r.Enum<AccountKind>();
+    e.account.kind = r.Enum<AccountKind>(static_cast<int>(AccountKind::kAciIncome));
     e.account.key = r.Str();
     e.amount_cents = r.Int64();
     txn->entries.push_back(std::move(e));
@@ -1114,50 +937,51 @@ absl::StatusOr<WriteResult<IndemnityPolicy>> MysqlFinanceStore::CreatePolicy(
     absl::string_view tenant_id, const IndemnityPolicy& policy, const IdempotencyKey* key,
     absl::string_view actor) {
   WriteResult<IndemnityPolicy> result;
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
-    if (replay.has_value()) {
-      CPTS_ASSIGN_OR_RETURN(result.value, LoadPolicy(conn, tenant_id, *replay, false));
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    {
-      sql::PreparedStatement& ps = conn.Prepare(kSelectAnyPolicyOfYearForUpdate);
-      Binder(ps).Str(tenant_id).Int(policy.year);
-      std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-      if (rs->next()) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("policy.year: ", policy.year, " already has a policy; revise it"));
-      }
-    }
-    const absl::Time now = clock_.Now();
-    IndemnityPolicy p = policy;
-    p.tenant_id = std::string(tenant_id);
-    p.id = ids_.NewId();
-    p.version = 1;
-    p.frozen = false;
-    p.in_force = true;
-    p.create_time = now;
-    p.update_time = now;
-    p.row_version = 1;
-    try {
-      sql::PreparedStatement& ps = conn.Prepare(kInsertPolicy);
-      BindPolicyInsert(ps, tenant_id, p);
-      ps.executeUpdate();
-    } catch (const sql::SQLException& e) {
-      absl::Status s = MapSqlException(e, "insert policy");
-      if (absl::IsAlreadyExists(s)) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("policy.year: ", policy.year, " already has a policy; revise it"));
-      }
-      return s;
-    }
-    CPTS_RETURN_IF_ERROR(AuditPolicy(conn, tenant_id, actor, p, now));
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, p.id, now));
-    result.value = std::move(p);
-    return absl::OkStatus();
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        if (replay.has_value()) {
+          CPTS_ASSIGN_OR_RETURN(result.value, LoadPolicy(conn, tenant_id, *replay, false));
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        {
+          sql::PreparedStatement& ps = conn.Prepare(kSelectAnyPolicyOfYearForUpdate);
+          Binder(ps).Str(tenant_id).Int(policy.year);
+          std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+          if (rs->next()) {
+            return absl::AlreadyExistsError(
+                absl::StrCat("policy.year: ", policy.year, " already has a policy; revise it"));
+          }
+        }
+        const absl::Time now = clock_.Now();
+        IndemnityPolicy p = policy;
+        p.tenant_id = std::string(tenant_id);
+        p.id = ids_.NewId();
+        p.version = 1;
+        p.frozen = false;
+        p.in_force = true;
+        p.create_time = now;
+        p.update_time = now;
+        p.row_version = 1;
+        try {
+          sql::PreparedStatement& ps = conn.Prepare(kInsertPolicy);
+          BindPolicyInsert(ps, tenant_id, p);
+          ps.executeUpdate();
+        } catch (const sql::SQLException& e) {
+          absl::Status s = MapSqlException(e, "insert policy");
+          if (absl::IsAlreadyExists(s)) {
+            return absl::AlreadyExistsError(
+                absl::StrCat("policy.year: ", policy.year, " already has a policy; revise it"));
+          }
+          return s;
+        }
+        CPTS_RETURN_IF_ERROR(AuditPolicy(conn, tenant_id, actor, p, now));
+        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, p.id, now));
+        result.value = std::move(p);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -1259,101 +1083,102 @@ absl::StatusOr<WriteResult<IndemnityPolicy>> MysqlFinanceStore::RevisePolicy(
     const std::vector<Rerated>& rerated, absl::Time now, const IdempotencyKey* key,
     absl::string_view actor) {
   WriteResult<IndemnityPolicy> result;
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
-    if (replay.has_value()) {
-      CPTS_ASSIGN_OR_RETURN(result.value, LoadPolicy(conn, tenant_id, *replay, false));
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    std::optional<IndemnityPolicy> current;
-    {
-      sql::PreparedStatement& ps = conn.Prepare(kSelectPolicyInForceForUpdate);
-      Binder(ps).Str(tenant_id).Int(revised.year);
-      CPTS_RETURN_IF_ERROR(
-          ForEachRow(ps, [&](RowReader& r) { current = ReadPolicy(r, tenant_id); }));
-    }
-    if (!current.has_value()) {
-      return absl::NotFoundError(absl::StrCat("no policy in force for ", revised.year));
-    }
-    if (current->row_version != expected_row_version) {
-      return absl::AbortedError("current_etag: the policy in force changed since it was read");
-    }
-    IndemnityPolicy p = revised;
-    p.tenant_id = std::string(tenant_id);
-    p.id = ids_.NewId();
-    p.version = current->version + 1;
-    p.in_force = true;
-    p.frozen = !rerated.empty();
-    p.create_time = now;
-    p.update_time = now;
-    p.row_version = 1;
-    {
-      sql::PreparedStatement& ps = conn.Prepare(kRetirePolicy);
-      Binder(ps).Instant(now).Str(tenant_id).Str(current->id);
-      ps.executeUpdate();
-    }
-    {
-      sql::PreparedStatement& ps = conn.Prepare(kInsertPolicy);
-      BindPolicyInsert(ps, tenant_id, p);
-      ps.executeUpdate();
-    }
-    std::vector<LedgerTransaction> txns;
-    txns.reserve(rerated.size() * 2);
-    struct Pending {
-      Entitlement replacement;
-      size_t txn = SIZE_MAX;
-    };
-    std::vector<Pending> inserts;
-    for (const Rerated& rr : rerated) {
-      CPTS_ASSIGN_OR_RETURN(StoredEntitlement old,
-                            LoadEntitlement(conn, tenant_id, rr.old_entitlement_id, true));
-      if (old.e.status != EntitlementStatus::kPending &&
-          old.e.status != EntitlementStatus::kApproved &&
-          old.e.status != EntitlementStatus::kIneligible) {
-        return absl::AbortedError(
-            absl::StrCat("entitlement ", old.e.id, " changed meanwhile; revise again"));
-      }
-      CPTS_RETURN_IF_ERROR(SetStatus(conn, tenant_id, old.e.id, EntitlementStatus::kReversed));
-      if (!old.transaction_id.empty()) {
-        CPTS_ASSIGN_OR_RETURN(LedgerTransaction original,
-                              LoadTransaction(conn, tenant_id, old.transaction_id));
-        CPTS_ASSIGN_OR_RETURN(LedgerTransaction reversal,
-                              ReversalOf(original, absl::ToCivilDay(now, absl::UTCTimeZone())));
-        reversal.source_id = old.e.id;
-        txns.push_back(std::move(reversal));
-      }
-      Pending pending{.replacement = rr.replacement};
-      Entitlement& e = pending.replacement;
-      e.tenant_id = std::string(tenant_id);
-      e.id = ids_.NewId();
-      e.policy_id = p.id;
-      e.supersedes_id = old.e.id;
-      // The event key stays with the first entitlement; the replacement's is derived.
-      e.idempotency_key = absl::StrCat(old.e.idempotency_key, "/rerated-v", p.version);
-      e.create_time = now;
-      if (e.amount_cents > 0) {
-        CPTS_ASSIGN_OR_RETURN(LedgerTransaction t, EntitlementTransaction(e));
-        pending.txn = txns.size();
-        txns.push_back(std::move(t));
-      }
-      inserts.push_back(std::move(pending));
-    }
-    std::vector<LedgerTransaction*> ptrs;
-    ptrs.reserve(txns.size());
-    for (LedgerTransaction& t : txns) ptrs.push_back(&t);
-    CPTS_RETURN_IF_ERROR(AppendTransactions(conn, tenant_id, ptrs, ids_, now));
-    for (const Pending& pending : inserts) {
-      CPTS_RETURN_IF_ERROR(
-          InsertEntitlement(conn, tenant_id, pending.replacement,
-                            pending.txn == SIZE_MAX ? std::string() : txns[pending.txn].id));
-    }
-    CPTS_RETURN_IF_ERROR(AuditPolicy(conn, tenant_id, actor, p, now));
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, p.id, now));
-    result.value = std::move(p);
-    return absl::OkStatus();
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        if (replay.has_value()) {
+          CPTS_ASSIGN_OR_RETURN(result.value, LoadPolicy(conn, tenant_id, *replay, false));
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        std::optional<IndemnityPolicy> current;
+        {
+          sql::PreparedStatement& ps = conn.Prepare(kSelectPolicyInForceForUpdate);
+          Binder(ps).Str(tenant_id).Int(revised.year);
+          CPTS_RETURN_IF_ERROR(
+              ForEachRow(ps, [&](RowReader& r) { current = ReadPolicy(r, tenant_id); }));
+        }
+        if (!current.has_value()) {
+          return absl::NotFoundError(absl::StrCat("no policy in force for ", revised.year));
+        }
+        if (current->row_version != expected_row_version) {
+          return absl::AbortedError("current_etag: the policy in force changed since it was read");
+        }
+        IndemnityPolicy p = revised;
+        p.tenant_id = std::string(tenant_id);
+        p.id = ids_.NewId();
+        p.version = current->version + 1;
+        p.in_force = true;
+        p.frozen = !rerated.empty();
+        p.create_time = now;
+        p.update_time = now;
+        p.row_version = 1;
+        {
+          sql::PreparedStatement& ps = conn.Prepare(kRetirePolicy);
+          Binder(ps).Instant(now).Str(tenant_id).Str(current->id);
+          ps.executeUpdate();
+        }
+        {
+          sql::PreparedStatement& ps = conn.Prepare(kInsertPolicy);
+          BindPolicyInsert(ps, tenant_id, p);
+          ps.executeUpdate();
+        }
+        std::vector<LedgerTransaction> txns;
+        txns.reserve(rerated.size() * 2);
+        struct Pending {
+          Entitlement replacement;
+          size_t txn = SIZE_MAX;
+        };
+        std::vector<Pending> inserts;
+        for (const Rerated& rr : rerated) {
+          CPTS_ASSIGN_OR_RETURN(StoredEntitlement old,
+                                LoadEntitlement(conn, tenant_id, rr.old_entitlement_id, true));
+          if (old.e.status != EntitlementStatus::kPending &&
+              old.e.status != EntitlementStatus::kApproved &&
+              old.e.status != EntitlementStatus::kIneligible) {
+            return absl::AbortedError(
+                absl::StrCat("entitlement ", old.e.id, " changed meanwhile; revise again"));
+          }
+          CPTS_RETURN_IF_ERROR(SetStatus(conn, tenant_id, old.e.id, EntitlementStatus::kReversed));
+          if (!old.transaction_id.empty()) {
+            CPTS_ASSIGN_OR_RETURN(LedgerTransaction original,
+                                  LoadTransaction(conn, tenant_id, old.transaction_id));
+            CPTS_ASSIGN_OR_RETURN(LedgerTransaction reversal,
+                                  ReversalOf(original, absl::ToCivilDay(now, absl::UTCTimeZone())));
+            reversal.source_id = old.e.id;
+            txns.push_back(std::move(reversal));
+          }
+          Pending pending{.replacement = rr.replacement};
+          Entitlement& e = pending.replacement;
+          e.tenant_id = std::string(tenant_id);
+          e.id = ids_.NewId();
+          e.policy_id = p.id;
+          e.supersedes_id = old.e.id;
+          // The event key stays with the first entitlement; the replacement's is derived.
+          e.idempotency_key = absl::StrCat(old.e.idempotency_key, "/rerated-v", p.version);
+          e.create_time = now;
+          if (e.amount_cents > 0) {
+            CPTS_ASSIGN_OR_RETURN(LedgerTransaction t, EntitlementTransaction(e));
+            pending.txn = txns.size();
+            txns.push_back(std::move(t));
+          }
+          inserts.push_back(std::move(pending));
+        }
+        std::vector<LedgerTransaction*> ptrs;
+        ptrs.reserve(txns.size());
+        for (LedgerTransaction& t : txns) ptrs.push_back(&t);
+        CPTS_RETURN_IF_ERROR(AppendTransactions(conn, tenant_id, ptrs, ids_, now));
+        for (const Pending& pending : inserts) {
+          CPTS_RETURN_IF_ERROR(
+              InsertEntitlement(conn, tenant_id, pending.replacement,
+                                pending.txn == SIZE_MAX ? std::string() : txns[pending.txn].id));
+        }
+        CPTS_RETURN_IF_ERROR(AuditPolicy(conn, tenant_id, actor, p, now));
+        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, p.id, now));
+        result.value = std::move(p);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -1416,62 +1241,64 @@ absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::RecordEntitlement(
     absl::string_view tenant_id, const Entitlement& entitlement, Cents year_total_cents,
     absl::Time now) {
   WriteResult<Entitlement> result;
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(
-        std::optional<StoredEntitlement> existing,
-        LoadEntitlementByKey(conn, tenant_id, entitlement.idempotency_key, false));
-    if (existing.has_value()) {
-      result.value = std::move(existing->e);
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    if (!entitlement.member_id.empty()) {
-      const int year = static_cast<int>(entitlement.meeting_date.year());
-      {
-        sql::PreparedStatement& ps = conn.Prepare(kInsertCapLock);
-        Binder(ps).Str(tenant_id).Str(entitlement.member_id).Int(year);
-        ps.executeUpdate();
-      }
-      {
-        sql::PreparedStatement& ps = conn.Prepare(kLockCap);
-        Binder(ps).Str(tenant_id).Str(entitlement.member_id).Int(year);
-        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-      }
-      CPTS_ASSIGN_OR_RETURN(Cents total, SumYear(conn, tenant_id, entitlement.member_id, year));
-      if (total != year_total_cents) {
-        return absl::AbortedError(absl::StrCat("the member's year total changed (", total,
-                                               " cents, rated against ", year_total_cents,
-                                               "); rate again"));
-      }
-    }
-    Entitlement e = entitlement;
-    e.tenant_id = std::string(tenant_id);
-    e.id = ids_.NewId();
-    e.create_time = now;
-    e.row_version = 1;
-    std::string transaction_id;
-    if (e.amount_cents > 0) {
-      CPTS_ASSIGN_OR_RETURN(LedgerTransaction txn, EntitlementTransaction(e));
-      CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, txn, ids_, now));
-      transaction_id = txn.id;
-    }
-    try {
-      CPTS_RETURN_IF_ERROR(InsertEntitlement(conn, tenant_id, e, transaction_id));
-    } catch (const sql::SQLException& ex) {
-      absl::Status s = MapSqlException(ex, "insert entitlement");
-      // A concurrent delivery of the same event committed first: replay it.
-      if (absl::IsAlreadyExists(s)) return KeyRace("event applied concurrently");
-      return s;
-    }
-    if (!e.policy_id.empty()) {
-      sql::PreparedStatement& ps = conn.Prepare(kFreezePolicy);
-      Binder(ps).Str(tenant_id).Str(e.policy_id);
-      ps.executeUpdate();
-    }
-    result.value = std::move(e);
-    return absl::OkStatus();
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(
+            std::optional<StoredEntitlement> existing,
+            LoadEntitlementByKey(conn, tenant_id, entitlement.idempotency_key, false));
+        if (existing.has_value()) {
+          result.value = std::move(existing->e);
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        if (!entitlement.member_id.empty()) {
+          const int year = static_cast<int>(entitlement.meeting_date.year());
+          {
+            sql::PreparedStatement& ps = conn.Prepare(kInsertCapLock);
+            Binder(ps).Str(tenant_id).Str(entitlement.member_id).Int(year);
+            ps.executeUpdate();
+          }
+          {
+            sql::PreparedStatement& ps = conn.Prepare(kLockCap);
+            Binder(ps).Str(tenant_id).Str(entitlement.member_id).Int(year);
+            std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+          }
+          CPTS_ASSIGN_OR_RETURN(Cents total, SumYear(conn, tenant_id, entitlement.member_id, year));
+          if (total != year_total_cents) {
+            return absl::AbortedError(absl::StrCat("the member's year total changed (", total,
+                                                   " cents, rated against ", year_total_cents,
+                                                   "); rate again"));
+          }
+        }
+        Entitlement e = entitlement;
+        e.tenant_id = std::string(tenant_id);
+        e.id = ids_.NewId();
+        e.create_time = now;
+        e.row_version = 1;
+        std::string transaction_id;
+        if (e.amount_cents > 0) {
+          CPTS_ASSIGN_OR_RETURN(LedgerTransaction txn, EntitlementTransaction(e));
+          CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, txn, ids_, now));
+          transaction_id = txn.id;
+        }
+        try {
+          CPTS_RETURN_IF_ERROR(InsertEntitlement(conn, tenant_id, e, transaction_id));
+        } catch (const sql::SQLException& ex) {
+          absl::Status s = MapSqlException(ex, "insert entitlement");
+          // A concurrent delivery of the same event committed first: replay it.
+          if (absl::IsAlreadyExists(s))
+            return platform::db::IdempotencyKeyRaceError("event applied concurrently");
+          return s;
+        }
+        if (!e.policy_id.empty()) {
+          sql::PreparedStatement& ps = conn.Prepare(kFreezePolicy);
+          Binder(ps).Str(tenant_id).Str(e.policy_id);
+          ps.executeUpdate();
+        }
+        result.value = std::move(e);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -1483,41 +1310,43 @@ absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::ReverseEntitlement(
   const IdempotencyKey key{.scope = "ReverseEntitlement",
                            .request_id = std::string(reversal_event_key),
                            .fingerprint = std::string(reversed_event_key)};
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, &key));
-    if (replay.has_value()) {
-      CPTS_ASSIGN_OR_RETURN(StoredEntitlement s, LoadEntitlement(conn, tenant_id, *replay, false));
-      result.value = std::move(s.e);
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    CPTS_ASSIGN_OR_RETURN(std::optional<StoredEntitlement> found,
-                          LoadEntitlementByKey(conn, tenant_id, reversed_event_key, true));
-    if (!found.has_value()) {
-      return absl::NotFoundError(
-          absl::StrCat("no entitlement for event ", reversed_event_key, " to reverse"));
-    }
-    // A re-rated entitlement was reversed by its revision: the event now cancels the current
-    // replacement, at the end of the chain.
-    for (int hops = 0; found->e.status == EntitlementStatus::kReversed && hops < 100; ++hops) {
-      sql::PreparedStatement& ps = conn.Prepare(kSelectReplacementForUpdate);
-      Binder(ps).Str(tenant_id).Str(found->e.id);
-      std::optional<StoredEntitlement> next;
-      CPTS_RETURN_IF_ERROR(
-          ForEachRow(ps, [&](RowReader& r) { next = ReadEntitlement(r, tenant_id); }));
-      if (!next.has_value()) break;
-      found = std::move(next);
-    }
-    CPTS_RETURN_IF_ERROR(CheckReversible(found->e));
-    CPTS_RETURN_IF_ERROR(SetStatus(conn, tenant_id, found->e.id, EntitlementStatus::kReversed));
-    CPTS_RETURN_IF_ERROR(ReverseLedgerOf(conn, tenant_id, *found, value_date, ids_, now));
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, &key, found->e.id, now));
-    found->e.status = EntitlementStatus::kReversed;
-    ++found->e.row_version;
-    result.value = std::move(found->e);
-    return absl::OkStatus();
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, &key));
+        if (replay.has_value()) {
+          CPTS_ASSIGN_OR_RETURN(StoredEntitlement s,
+                                LoadEntitlement(conn, tenant_id, *replay, false));
+          result.value = std::move(s.e);
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        CPTS_ASSIGN_OR_RETURN(std::optional<StoredEntitlement> found,
+                              LoadEntitlementByKey(conn, tenant_id, reversed_event_key, true));
+        if (!found.has_value()) {
+          return absl::NotFoundError(
+              absl::StrCat("no entitlement for event ", reversed_event_key, " to reverse"));
+        }
+        // A re-rated entitlement was reversed by its revision: the event now cancels the current
+        // replacement, at the end of the chain.
+        for (int hops = 0; found->e.status == EntitlementStatus::kReversed && hops < 100; ++hops) {
+          sql::PreparedStatement& ps = conn.Prepare(kSelectReplacementForUpdate);
+          Binder(ps).Str(tenant_id).Str(found->e.id);
+          std::optional<StoredEntitlement> next;
+          CPTS_RETURN_IF_ERROR(
+              ForEachRow(ps, [&](RowReader& r) { next = ReadEntitlement(r, tenant_id); }));
+          if (!next.has_value()) break;
+          found = std::move(next);
+        }
+        CPTS_RETURN_IF_ERROR(CheckReversible(found->e));
+        CPTS_RETURN_IF_ERROR(SetStatus(conn, tenant_id, found->e.id, EntitlementStatus::kReversed));
+        CPTS_RETURN_IF_ERROR(ReverseLedgerOf(conn, tenant_id, *found, value_date, ids_, now));
+        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, &key, found->e.id, now));
+        found->e.status = EntitlementStatus::kReversed;
+        ++found->e.row_version;
+        result.value = std::move(found->e);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -1526,46 +1355,47 @@ absl::StatusOr<WriteResult<std::vector<Entitlement>>> MysqlFinanceStore::Approve
     absl::string_view tenant_id, const std::vector<std::string>& ids, absl::string_view approver,
     absl::Time now, const IdempotencyKey* key) {
   WriteResult<std::vector<Entitlement>> result;
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
-    if (replay.has_value()) {
-      // Same fingerprint: the same ids. Return them as they are now.
-      for (const std::string& id : ids) {
-        CPTS_ASSIGN_OR_RETURN(StoredEntitlement s, LoadEntitlement(conn, tenant_id, id, false));
-        result.value.push_back(std::move(s.e));
-      }
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    // Lock in id order (no deadlock between two approvals of overlapping sets).
-    std::vector<std::string> sorted = ids;
-    std::sort(sorted.begin(), sorted.end());
-    for (const std::string& id : sorted) {
-      CPTS_ASSIGN_OR_RETURN(StoredEntitlement s, LoadEntitlement(conn, tenant_id, id, true));
-      if (s.e.status != EntitlementStatus::kPending) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("entitlement_ids: ", id, " is not pending approval"));
-      }
-    }
-    for (const std::string& id : sorted) {
-      sql::PreparedStatement& ps = conn.Prepare(kApproveEntitlement);
-      Binder(ps)
-          .Enum(EntitlementStatus::kApproved)
-          .Str(approver)
-          .Instant(now)
-          .Str(tenant_id)
-          .Str(id);
-      ps.executeUpdate();
-      CPTS_RETURN_IF_ERROR(Audit(conn, tenant_id, approver, "finance.entitlement.approve",
-                                 "entitlement", id, "", now));
-    }
-    for (const std::string& id : ids) {
-      CPTS_ASSIGN_OR_RETURN(StoredEntitlement s, LoadEntitlement(conn, tenant_id, id, false));
-      result.value.push_back(std::move(s.e));
-    }
-    return RememberKey(conn, tenant_id, key, "", now);
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        if (replay.has_value()) {
+          // Same fingerprint: the same ids. Return them as they are now.
+          for (const std::string& id : ids) {
+            CPTS_ASSIGN_OR_RETURN(StoredEntitlement s, LoadEntitlement(conn, tenant_id, id, false));
+            result.value.push_back(std::move(s.e));
+          }
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        // Lock in id order (no deadlock between two approvals of overlapping sets).
+        std::vector<std::string> sorted = ids;
+        std::sort(sorted.begin(), sorted.end());
+        for (const std::string& id : sorted) {
+          CPTS_ASSIGN_OR_RETURN(StoredEntitlement s, LoadEntitlement(conn, tenant_id, id, true));
+          if (s.e.status != EntitlementStatus::kPending) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("entitlement_ids: ", id, " is not pending approval"));
+          }
+        }
+        for (const std::string& id : sorted) {
+          sql::PreparedStatement& ps = conn.Prepare(kApproveEntitlement);
+          Binder(ps)
+              .Enum(EntitlementStatus::kApproved)
+              .Str(approver)
+              .Instant(now)
+              .Str(tenant_id)
+              .Str(id);
+          ps.executeUpdate();
+          CPTS_RETURN_IF_ERROR(Audit(conn, tenant_id, approver, "finance.entitlement.approve",
+                                     "entitlement", id, "", now));
+        }
+        for (const std::string& id : ids) {
+          CPTS_ASSIGN_OR_RETURN(StoredEntitlement s, LoadEntitlement(conn, tenant_id, id, false));
+          result.value.push_back(std::move(s.e));
+        }
+        return RememberKey(conn, tenant_id, key, "", now);
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -1695,7 +1525,7 @@ absl::StatusOr<std::vector<LedgerTransaction>> MysqlFinanceStore::ListTransactio
         return ForEachRow(ps, [&](RowReader& r) {
           const std::string id = r.Str();
           LedgerEntry e;
-          e.account.kind = r.Enum<AccountKind>();
+          e.account.kind = r.Enum<AccountKind>(static_cast<int>(AccountKind::kAciIncome));
           e.account.key = r.Str();
           e.amount_cents = r.Int64();
           auto it = index.find(id);
@@ -1718,7 +1548,7 @@ absl::StatusOr<Balances> MysqlFinanceStore::GetBalances(absl::string_view tenant
     Binder(ps).Str(tenant_id).Day(as_of).Day(as_of);
     return ForEachRow(ps, [&](RowReader& r) {
       Account a;
-      a.kind = r.Enum<AccountKind>();
+      a.kind = r.Enum<AccountKind>(static_cast<int>(AccountKind::kAciIncome));
       a.key = r.Str();
       out[a] = r.Int64();
     });
@@ -1844,41 +1674,42 @@ absl::StatusOr<WriteResult<PaymentBatch>> MysqlFinanceStore::CreateBatch(
     absl::string_view tenant_id, const PaymentBatch& batch, const IdempotencyKey* key,
     absl::string_view actor) {
   WriteResult<PaymentBatch> result;
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
-    if (replay.has_value()) {
-      CPTS_ASSIGN_OR_RETURN(result.value, LoadBatch(conn, tenant_id, *replay, false));
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    if (batch.lines.empty()) {
-      return absl::FailedPreconditionError("no entitlement is approved and unbatched");
-    }
-    PaymentBatch b = batch;
-    b.tenant_id = std::string(tenant_id);
-    if (b.id.empty()) b.id = ids_.NewId();
-    b.state = BatchState::kDraft;
-    if (!IsFinite(b.create_time)) b.create_time = clock_.Now();
-    b.row_version = 1;
-    for (const std::string& id : HeldEntitlementIds(b)) {
-      CPTS_ASSIGN_OR_RETURN(StoredEntitlement s, LoadEntitlement(conn, tenant_id, id, true));
-      if (s.e.status != EntitlementStatus::kApproved || !s.e.batch_id.empty()) {
-        return absl::AbortedError(
-            absl::StrCat("entitlement ", id, " is no longer approved and unbatched; build again"));
-      }
-      sql::PreparedStatement& ps = conn.Prepare(kBatchEntitlement);
-      Binder(ps).Enum(EntitlementStatus::kBatched).Str(b.id).Str(tenant_id).Str(id);
-      ps.executeUpdate();
-    }
-    InsertBatchRows(conn, tenant_id, b);
-    CPTS_RETURN_IF_ERROR(Audit(conn, tenant_id, actor, "finance.batch.create", "payment_batch",
-                               b.id, absl::StrCat("{\"total_cents\":", PayableTotal(b), "}"),
-                               b.create_time));
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, b.id, b.create_time));
-    result.value = std::move(b);
-    return absl::OkStatus();
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        if (replay.has_value()) {
+          CPTS_ASSIGN_OR_RETURN(result.value, LoadBatch(conn, tenant_id, *replay, false));
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        if (batch.lines.empty()) {
+          return absl::FailedPreconditionError("no entitlement is approved and unbatched");
+        }
+        PaymentBatch b = batch;
+        b.tenant_id = std::string(tenant_id);
+        if (b.id.empty()) b.id = ids_.NewId();
+        b.state = BatchState::kDraft;
+        if (!IsFinite(b.create_time)) b.create_time = clock_.Now();
+        b.row_version = 1;
+        for (const std::string& id : HeldEntitlementIds(b)) {
+          CPTS_ASSIGN_OR_RETURN(StoredEntitlement s, LoadEntitlement(conn, tenant_id, id, true));
+          if (s.e.status != EntitlementStatus::kApproved || !s.e.batch_id.empty()) {
+            return absl::AbortedError(absl::StrCat(
+                "entitlement ", id, " is no longer approved and unbatched; build again"));
+          }
+          sql::PreparedStatement& ps = conn.Prepare(kBatchEntitlement);
+          Binder(ps).Enum(EntitlementStatus::kBatched).Str(b.id).Str(tenant_id).Str(id);
+          ps.executeUpdate();
+        }
+        InsertBatchRows(conn, tenant_id, b);
+        CPTS_RETURN_IF_ERROR(Audit(conn, tenant_id, actor, "finance.batch.create", "payment_batch",
+                                   b.id, absl::StrCat("{\"total_cents\":", PayableTotal(b), "}"),
+                                   b.create_time));
+        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, b.id, b.create_time));
+        result.value = std::move(b);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -1994,54 +1825,56 @@ absl::StatusOr<WriteResult<PaymentBatch>> MysqlFinanceStore::MarkBatchPaid(
     absl::string_view tenant_id, const PaymentBatch& batch, absl::CivilDay paid_date,
     const LedgerTransaction& payment, const IdempotencyKey* key, absl::string_view actor) {
   WriteResult<PaymentBatch> result;
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
-    if (replay.has_value()) {
-      CPTS_ASSIGN_OR_RETURN(result.value, LoadBatch(conn, tenant_id, *replay, false));
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    CPTS_ASSIGN_OR_RETURN(PaymentBatch current, LoadBatch(conn, tenant_id, batch.id, true));
-    if (current.state != BatchState::kExported) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("batch ", batch.id, " is not exported; only an exported batch is paid"));
-    }
-    if (current.row_version != batch.row_version) {
-      return absl::AbortedError("the batch changed since it was read");
-    }
-    const absl::Time now = clock_.Now();
-    {
-      sql::PreparedStatement& ps = conn.Prepare(kUpdateBatch);
-      Binder(ps)
-          .Enum(BatchState::kPaid)
-          .Str(current.approved_by)
-          .Instant(current.approve_time)
-          .Instant(current.export_time)
-          .Day(paid_date)
-          .Str(tenant_id)
-          .Str(batch.id)
-          .Int64(current.row_version);
-      if (ps.executeUpdate() != 1) return absl::AbortedError("the batch changed");
-    }
-    {
-      sql::PreparedStatement& ps = conn.Prepare(kMoveBatchEntitlements);
-      Binder(ps)
-          .Enum(EntitlementStatus::kPaid)
-          .Str(batch.id)
-          .Str(tenant_id)
-          .Str(batch.id)
-          .Enum(EntitlementStatus::kBatched);
-      ps.executeUpdate();
-    }
-    LedgerTransaction txn = payment;
-    CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, txn, ids_, now));
-    CPTS_RETURN_IF_ERROR(Audit(conn, tenant_id, actor, "finance.batch.paid", "payment_batch",
-                               batch.id, absl::StrCat("{\"transaction\":\"", txn.id, "\"}"), now));
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, batch.id, now));
-    CPTS_ASSIGN_OR_RETURN(result.value, LoadBatch(conn, tenant_id, batch.id, false));
-    return absl::OkStatus();
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        if (replay.has_value()) {
+          CPTS_ASSIGN_OR_RETURN(result.value, LoadBatch(conn, tenant_id, *replay, false));
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        CPTS_ASSIGN_OR_RETURN(PaymentBatch current, LoadBatch(conn, tenant_id, batch.id, true));
+        if (current.state != BatchState::kExported) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("batch ", batch.id, " is not exported; only an exported batch is paid"));
+        }
+        if (current.row_version != batch.row_version) {
+          return absl::AbortedError("the batch changed since it was read");
+        }
+        const absl::Time now = clock_.Now();
+        {
+          sql::PreparedStatement& ps = conn.Prepare(kUpdateBatch);
+          Binder(ps)
+              .Enum(BatchState::kPaid)
+              .Str(current.approved_by)
+              .Instant(current.approve_time)
+              .Instant(current.export_time)
+              .Day(paid_date)
+              .Str(tenant_id)
+              .Str(batch.id)
+              .Int64(current.row_version);
+          if (ps.executeUpdate() != 1) return absl::AbortedError("the batch changed");
+        }
+        {
+          sql::PreparedStatement& ps = conn.Prepare(kMoveBatchEntitlements);
+          Binder(ps)
+              .Enum(EntitlementStatus::kPaid)
+              .Str(batch.id)
+              .Str(tenant_id)
+              .Str(batch.id)
+              .Enum(EntitlementStatus::kBatched);
+          ps.executeUpdate();
+        }
+        LedgerTransaction txn = payment;
+        CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, txn, ids_, now));
+        CPTS_RETURN_IF_ERROR(Audit(conn, tenant_id, actor, "finance.batch.paid", "payment_batch",
+                                   batch.id, absl::StrCat("{\"transaction\":\"", txn.id, "\"}"),
+                                   now));
+        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, batch.id, now));
+        CPTS_ASSIGN_OR_RETURN(result.value, LoadBatch(conn, tenant_id, batch.id, false));
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -2053,47 +1886,48 @@ absl::StatusOr<WriteResult<PaymentBatch>> MysqlFinanceStore::MarkBatchPaid(
 absl::StatusOr<WriteResult<AciContract>> MysqlFinanceStore::CreateContract(
     absl::string_view tenant_id, const AciContract& contract, const IdempotencyKey* key) {
   WriteResult<AciContract> result;
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
-    if (replay.has_value()) {
-      CPTS_ASSIGN_OR_RETURN(result.value, LoadContract(conn, tenant_id));
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    {
-      sql::PreparedStatement& ps = conn.Prepare(kSelectContractForUpdate);
-      Binder(ps).Str(tenant_id);
-      std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-      if (rs->next()) return absl::AlreadyExistsError("the tenant already has an ACI contract");
-    }
-    AciContract c = contract;
-    c.tenant_id = std::string(tenant_id);
-    c.id = ids_.NewId();
-    c.create_time = clock_.Now();
-    c.row_version = 1;
-    try {
-      sql::PreparedStatement& ps = conn.Prepare(kInsertContract);
-      Binder(ps)
-          .Str(tenant_id)
-          .Str(c.id)
-          .Day(c.signature_date)
-          .Int(c.duration_years)
-          .Int(c.size)
-          .Str(c.reference)
-          .Instant(c.create_time);
-      ps.executeUpdate();
-    } catch (const sql::SQLException& e) {
-      absl::Status s = MapSqlException(e, "insert contract");
-      if (absl::IsAlreadyExists(s)) {
-        return absl::AlreadyExistsError("the tenant already has an ACI contract");
-      }
-      return s;
-    }
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, c.id, c.create_time));
-    result.value = std::move(c);
-    return absl::OkStatus();
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        if (replay.has_value()) {
+          CPTS_ASSIGN_OR_RETURN(result.value, LoadContract(conn, tenant_id));
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        {
+          sql::PreparedStatement& ps = conn.Prepare(kSelectContractForUpdate);
+          Binder(ps).Str(tenant_id);
+          std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+          if (rs->next()) return absl::AlreadyExistsError("the tenant already has an ACI contract");
+        }
+        AciContract c = contract;
+        c.tenant_id = std::string(tenant_id);
+        c.id = ids_.NewId();
+        c.create_time = clock_.Now();
+        c.row_version = 1;
+        try {
+          sql::PreparedStatement& ps = conn.Prepare(kInsertContract);
+          Binder(ps)
+              .Str(tenant_id)
+              .Str(c.id)
+              .Day(c.signature_date)
+              .Int(c.duration_years)
+              .Int(c.size)
+              .Str(c.reference)
+              .Instant(c.create_time);
+          ps.executeUpdate();
+        } catch (const sql::SQLException& e) {
+          absl::Status s = MapSqlException(e, "insert contract");
+          if (absl::IsAlreadyExists(s)) {
+            return absl::AlreadyExistsError("the tenant already has an ACI contract");
+          }
+          return s;
+        }
+        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, c.id, c.create_time));
+        result.value = std::move(c);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -2218,7 +2052,7 @@ absl::StatusOr<std::vector<AciEnvelope>> MysqlFinanceStore::ListEnvelopes(
     return ForEachRow(ps, [&](RowReader& r) {
       AciEnvelope e;
       e.year = r.Int();
-      e.kind = r.Enum<EnvelopeKind>();
+      e.kind = r.Enum<EnvelopeKind>(static_cast<int>(EnvelopeKind::kMission));
       e.mission_id = r.Str();
       e.fixed_cents = r.Int64();
       e.variable_cents = r.Int64();
@@ -2246,30 +2080,33 @@ absl::StatusOr<WriteResult<AciInstalment>> MysqlFinanceStore::RecordInstalmentRe
     absl::string_view tenant_id, absl::string_view instalment_id, Cents received_cents,
     absl::CivilDay received_date, const IdempotencyKey* key) {
   WriteResult<AciInstalment> result;
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
-    if (replay.has_value()) {
-      CPTS_ASSIGN_OR_RETURN(StoredInstalment s, LoadInstalment(conn, tenant_id, *replay, false));
-      result.value = std::move(s.i);
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    CPTS_ASSIGN_OR_RETURN(StoredInstalment s, LoadInstalment(conn, tenant_id, instalment_id, true));
-    const absl::Time now = clock_.Now();
-    CPTS_ASSIGN_OR_RETURN(LedgerTransaction t,
-                          AciReceivedTransaction(s.i, received_cents, received_date));
-    t.source_id = s.i.id;
-    CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, t, ids_, now));
-    s.i.received_cents += received_cents;
-    s.i.received_date = received_date;
-    sql::PreparedStatement& ps = conn.Prepare(kUpdateInstalmentReceived);
-    Binder(ps).Int64(s.i.received_cents).Day(received_date).Str(tenant_id).Str(s.i.id);
-    ps.executeUpdate();
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, s.i.id, now));
-    result.value = std::move(s.i);
-    return absl::OkStatus();
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        if (replay.has_value()) {
+          CPTS_ASSIGN_OR_RETURN(StoredInstalment s,
+                                LoadInstalment(conn, tenant_id, *replay, false));
+          result.value = std::move(s.i);
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        CPTS_ASSIGN_OR_RETURN(StoredInstalment s,
+                              LoadInstalment(conn, tenant_id, instalment_id, true));
+        const absl::Time now = clock_.Now();
+        CPTS_ASSIGN_OR_RETURN(LedgerTransaction t,
+                              AciReceivedTransaction(s.i, received_cents, received_date));
+        t.source_id = s.i.id;
+        CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, t, ids_, now));
+        s.i.received_cents += received_cents;
+        s.i.received_date = received_date;
+        sql::PreparedStatement& ps = conn.Prepare(kUpdateInstalmentReceived);
+        Binder(ps).Int64(s.i.received_cents).Day(received_date).Str(tenant_id).Str(s.i.id);
+        ps.executeUpdate();
+        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, s.i.id, now));
+        result.value = std::move(s.i);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -2381,38 +2218,39 @@ absl::StatusOr<WriteResult<Expense>> MysqlFinanceStore::RecordExpense(absl::stri
                                                                       const Expense& expense,
                                                                       const IdempotencyKey* key) {
   WriteResult<Expense> result;
-  const absl::Status status = RunWrite(pool_, [&](Connection& conn) -> absl::Status {
-    result = {};
-    CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
-    if (replay.has_value()) {
-      CPTS_ASSIGN_OR_RETURN(result.value, LoadExpense(conn, tenant_id, *replay));
-      result.replayed = true;
-      return absl::OkStatus();
-    }
-    const absl::Time now = clock_.Now();
-    Expense x = expense;
-    x.tenant_id = std::string(tenant_id);
-    x.id = ids_.NewId();
-    x.create_time = now;
-    CPTS_ASSIGN_OR_RETURN(LedgerTransaction t, ExpenseTransaction(x));
-    t.source_id = x.id;
-    CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, t, ids_, now));
-    sql::PreparedStatement& ps = conn.Prepare(kInsertExpense);
-    Binder(ps)
-        .Str(tenant_id)
-        .Str(x.id)
-        .Str(x.action_id)
-        .Enum(x.category)
-        .Int64(x.amount_cents)
-        .Day(x.expense_date)
-        .Str(x.supplier)
-        .Str(x.reference)
-        .Instant(now);
-    ps.executeUpdate();
-    CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, x.id, now));
-    result.value = std::move(x);
-    return absl::OkStatus();
-  });
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
+        result = {};
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
+        if (replay.has_value()) {
+          CPTS_ASSIGN_OR_RETURN(result.value, LoadExpense(conn, tenant_id, *replay));
+          result.replayed = true;
+          return absl::OkStatus();
+        }
+        const absl::Time now = clock_.Now();
+        Expense x = expense;
+        x.tenant_id = std::string(tenant_id);
+        x.id = ids_.NewId();
+        x.create_time = now;
+        CPTS_ASSIGN_OR_RETURN(LedgerTransaction t, ExpenseTransaction(x));
+        t.source_id = x.id;
+        CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, t, ids_, now));
+        sql::PreparedStatement& ps = conn.Prepare(kInsertExpense);
+        Binder(ps)
+            .Str(tenant_id)
+            .Str(x.id)
+            .Str(x.action_id)
+            .Enum(x.category)
+            .Int64(x.amount_cents)
+            .Day(x.expense_date)
+            .Str(x.supplier)
+            .Str(x.reference)
+            .Instant(now);
+        ps.executeUpdate();
+        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, key, x.id, now));
+        result.value = std::move(x);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
