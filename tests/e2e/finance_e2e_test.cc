@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/finance_fixture.h"
 
@@ -17,36 +16,6 @@ namespace fv1 = ::cpts::finance::v1;
 using projects::v1::ENTITLEMENT_ROLE_MEMBER;
 using projects::v1::ENTITLEMENT_ROLE_REFERENT;
 using ::testing::HasSubstr;
-
-// The sum of the balances of one account kind.
-int64_t SumOf(const std::vector<fv1::AccountBalance>& balances, fv1::AccountKind kind) {
-  int64_t sum = 0;
-  for (const auto& b : balances) {
-    if (b.account().kind() == kind) sum += b.balance_cents();
-  }
-  return sum;
-}
-
-int64_t BalanceOf(const std::vector<fv1::AccountBalance>& balances, fv1::AccountKind kind,
-                  const std::string& key) {
-  for (const auto& b : balances) {
-    if (b.account().kind() == kind && b.account().key() == key) return b.balance_cents();
-  }
-  return 0;
-}
-
-// The decimal amount of the first <CtrlSum> of a pain.001 document, in cents.
-int64_t CtrlSumCents(const std::string& xml) {
-  const size_t begin = xml.find("<CtrlSum>");
-  const size_t end = xml.find("</CtrlSum>");
-  if (begin == std::string::npos || end == std::string::npos) return -1;
-  std::string text = xml.substr(begin + 9, end - begin - 9);
-  const size_t dot = text.find('.');
-  if (dot == std::string::npos || text.size() != dot + 3) return -1;
-  text.erase(dot, 1);
-  int64_t cents = 0;
-  return absl::SimpleAtoi(text, &cents) ? cents : -1;
-}
 
 class FinanceE2eTest : public FinanceE2e {};
 

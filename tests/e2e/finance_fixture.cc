@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/finance/iban.h"
@@ -44,9 +45,11 @@ std::unique_ptr<mv1::MembershipService::Stub> FinanceE2e::membership_;
 
 absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartFinance(
     testing::MariaDbServer& db, const testing::TestTokens& tokens,
-    const std::string& membership_target) {
+    const std::string& membership_target, testing::TestSchema* schema_out,
+    const std::vector<std::string>& extra_args) {
   auto schema = testing::CreateTestSchema(db, "e2e_finance");
   if (!schema.ok()) return schema.status();
+  if (schema_out != nullptr) *schema_out = *schema;
   std::vector<std::string> migrate = DbArgs(schema->migrator);
   migrate.push_back("--migrate_only");
   auto migrated = testing::RunCommand(FINANCE_SERVER, migrate,
@@ -55,13 +58,20 @@ absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartFinance(
   if (migrated->exit_code != 0) {
     return absl::InternalError(absl::StrCat("finance migrations failed:\n", migrated->output));
   }
-  std::vector<std::string> args = DbArgs(schema->app);
+  return StartFinanceOn(*schema, tokens, membership_target, extra_args);
+}
+
+absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartFinanceOn(
+    const testing::TestSchema& schema, const testing::TestTokens& tokens,
+    const std::string& membership_target, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = DbArgs(schema.app);
   for (auto& a : tokens.ServerArgs()) args.push_back(a);
   args.push_back("--grpc_threads=8");
   args.push_back("--membership_address=" + membership_target);
   args.push_back("--service_key_file=" + tokens.private_key_file());
+  for (const auto& a : extra_args) args.push_back(a);
   return testing::ServiceProcess::Start(FINANCE_SERVER, args,
-                                        {{"CPTS_DB_PASSWORD", schema->app.password}});
+                                        {{"CPTS_DB_PASSWORD", schema.app.password}});
 }
 
 int FinanceE2e::year() { return static_cast<int>(Today().year()); }
@@ -126,11 +136,8 @@ std::string FinanceE2e::Token(std::vector<std::string> roles, const std::string&
       {.roles = std::move(roles), .tenant_id = tenant_, .subject = sub, .member_id = member_id});
 }
 
-namespace {
-
-// Creates and approves `m` in `tenant`; returns its id ("" and a test failure on error).
-std::string CreateAndApprove(mv1::MembershipService::Stub& stub, const std::string& token,
-                             mv1::Member m, const std::string& request_id) {
+std::string CreateApprovedMember(mv1::MembershipService::Stub& stub, const std::string& token,
+                                 mv1::Member m, const std::string& request_id) {
   for (const auto& c : kCommunes) m.add_practice_places()->set_commune_insee(c);
   mv1::CreateMemberRequest create;
   *create.mutable_member() = std::move(m);
@@ -146,7 +153,7 @@ std::string CreateAndApprove(mv1::MembershipService::Stub& stub, const std::stri
   return approved.member().id();
 }
 
-mv1::Member Person(int n, mv1::ExerciseMode mode) {
+mv1::Member SyntheticPerson(int n, mv1::ExerciseMode mode) {
   mv1::Member m;
   m.set_kind(mv1::MEMBER_KIND_PERSON);
   m.set_given_name(absl::StrCat("Prénom", n));
@@ -158,12 +165,43 @@ mv1::Member Person(int n, mv1::ExerciseMode mode) {
   return m;
 }
 
-}  // namespace
+std::string SyntheticIban(const std::string& bban) {
+  return absl::StrCat("FR", cpts::finance::IbanCheckDigits("FR", bban), bban);
+}
+
+int64_t SumOf(const std::vector<fv1::AccountBalance>& balances, fv1::AccountKind kind) {
+  int64_t sum = 0;
+  for (const auto& b : balances) {
+    if (b.account().kind() == kind) sum += b.balance_cents();
+  }
+  return sum;
+}
+
+int64_t BalanceOf(const std::vector<fv1::AccountBalance>& balances, fv1::AccountKind kind,
+                  const std::string& key) {
+  for (const auto& b : balances) {
+    if (b.account().kind() == kind && b.account().key() == key) return b.balance_cents();
+  }
+  return 0;
+}
+
+int64_t CtrlSumCents(const std::string& xml) {
+  const size_t begin = xml.find("<CtrlSum>");
+  const size_t end = xml.find("</CtrlSum>");
+  if (begin == std::string::npos || end == std::string::npos) return -1;
+  std::string text = xml.substr(begin + 9, end - begin - 9);
+  const size_t dot = text.find('.');
+  if (dot == std::string::npos || text.size() != dot + 3) return -1;
+  text.erase(dot, 1);
+  int64_t cents = 0;
+  return absl::SimpleAtoi(text, &cents) ? cents : -1;
+}
 
 std::string FinanceE2e::LiberalMember() {
   const int n = seq.fetch_add(1);
-  return CreateAndApprove(*membership_, Token({"coordinator"}),
-                          Person(n, mv1::EXERCISE_MODE_LIBERAL), absl::StrCat("fin-", n));
+  return CreateApprovedMember(*membership_, Token({"coordinator"}),
+                              SyntheticPerson(n, mv1::EXERCISE_MODE_LIBERAL),
+                              absl::StrCat("fin-", n));
 }
 
 std::string FinanceE2e::LegalEntityMember() {
@@ -172,14 +210,15 @@ std::string FinanceE2e::LegalEntityMember() {
   m.set_kind(mv1::MEMBER_KIND_LEGAL_ENTITY);
   m.set_organization_name(absl::StrCat("Centre de Santé Fictif ", n));
   m.mutable_contact()->set_email(absl::StrCat("centre", n, "@example.org"));
-  return CreateAndApprove(*membership_, Token({"coordinator"}), m, absl::StrCat("fin-", n));
+  return CreateApprovedMember(*membership_, Token({"coordinator"}), m, absl::StrCat("fin-", n));
 }
 
 std::string FinanceE2e::SalariedMember(const std::string& employer) {
   const int n = seq.fetch_add(1);
   const std::string coordinator = Token({"coordinator"});
-  std::string id = CreateAndApprove(
-      *membership_, coordinator, Person(n, mv1::EXERCISE_MODE_SALARIED), absl::StrCat("fin-", n));
+  std::string id = CreateApprovedMember(*membership_, coordinator,
+                                        SyntheticPerson(n, mv1::EXERCISE_MODE_SALARIED),
+                                        absl::StrCat("fin-", n));
   if (employer.empty()) return id;
   mv1::CreateEmployerConventionRequest req;
   req.mutable_convention()->set_member_id(id);
@@ -271,8 +310,6 @@ std::vector<fv1::AccountBalance> FinanceE2e::Balances() {
   return {resp.balances().begin(), resp.balances().end()};
 }
 
-std::string FinanceE2e::Iban(const std::string& bban) {
-  return absl::StrCat("FR", cpts::finance::IbanCheckDigits("FR", bban), bban);
-}
+std::string FinanceE2e::Iban(const std::string& bban) { return SyntheticIban(bban); }
 
 }  // namespace cpts::e2e

@@ -18,9 +18,39 @@ namespace cpts::e2e {
 // Starts a fresh schema in `db`, migrates it with the real binary (--migrate_only, as the
 // migrator user) and starts the real finance server on free ports, calling
 // `membership_target` for member facts with a service token signed by `tokens`' key.
+// `extra_args` are added to the server's flags.
 absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartFinance(
     testing::MariaDbServer& db, const testing::TestTokens& tokens,
-    const std::string& membership_target);
+    const std::string& membership_target, testing::TestSchema* schema_out = nullptr,
+    const std::vector<std::string>& extra_args = {});
+
+// Starts the real finance server on `schema`, already migrated (e.g. a restart), as
+// StartFinance does. Pass "--grpc_port=<port>" in `extra_args` to come back on the same port.
+absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartFinanceOn(
+    const testing::TestSchema& schema, const testing::TestTokens& tokens,
+    const std::string& membership_target, const std::vector<std::string>& extra_args = {});
+
+// A synthetic person (liberal or salaried doctor) for CreateMember; `n` varies names and RPPS.
+membership::v1::Member SyntheticPerson(int n, membership::v1::ExerciseMode mode);
+
+// Creates `m` (with practice places in the fixture's communes) and approves its adhesion, as
+// the holder of `token` (a coordinator of the tenant); returns its id ("" and a test failure
+// on error).
+std::string CreateApprovedMember(membership::v1::MembershipService::Stub& stub,
+                                 const std::string& token, membership::v1::Member m,
+                                 const std::string& request_id);
+
+// A synthetic valid French IBAN from an 23-character BBAN.
+std::string SyntheticIban(const std::string& bban);
+
+// The sum of the balances of one account kind, and the balance of one account.
+int64_t SumOf(const std::vector<finance::v1::AccountBalance>& balances,
+              finance::v1::AccountKind kind);
+int64_t BalanceOf(const std::vector<finance::v1::AccountBalance>& balances,
+                  finance::v1::AccountKind kind, const std::string& key);
+
+// The decimal amount of the first <CtrlSum> of a pain.001 document, in cents (-1 if absent).
+int64_t CtrlSumCents(const std::string& xml);
 
 // The real membership and finance servers, started once per test suite (with the annual
 // ceiling of the current year set), and a fresh tenant for every test.

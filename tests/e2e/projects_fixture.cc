@@ -32,7 +32,8 @@ std::unique_ptr<membership::v1::MembershipService::Stub> ProjectsE2e::membership
 
 absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartProjects(
     testing::MariaDbServer& db, const testing::TestTokens& tokens,
-    const std::string& membership_target, testing::TestSchema* schema_out) {
+    const std::string& membership_target, testing::TestSchema* schema_out,
+    const std::vector<std::string>& extra_args) {
   auto schema = testing::CreateTestSchema(db, "e2e_projects");
   if (!schema.ok()) return schema.status();
   if (schema_out != nullptr) *schema_out = *schema;
@@ -44,13 +45,20 @@ absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartProjects(
   if (migrated->exit_code != 0) {
     return absl::InternalError(absl::StrCat("projects migrations failed:\n", migrated->output));
   }
-  std::vector<std::string> args = DbArgs(schema->app);
+  return StartProjectsOn(*schema, tokens, membership_target, extra_args);
+}
+
+absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartProjectsOn(
+    const testing::TestSchema& schema, const testing::TestTokens& tokens,
+    const std::string& membership_target, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = DbArgs(schema.app);
   for (auto& a : tokens.ServerArgs()) args.push_back(a);
   args.push_back("--grpc_threads=8");
   args.push_back("--membership_address=" + membership_target);
   args.push_back("--service_key_file=" + tokens.private_key_file());
+  for (const auto& a : extra_args) args.push_back(a);
   return testing::ServiceProcess::Start(PROJECTS_SERVER, args,
-                                        {{"CPTS_DB_PASSWORD", schema->app.password}});
+                                        {{"CPTS_DB_PASSWORD", schema.app.password}});
 }
 
 void ProjectsE2e::SetUpTestSuite() {

@@ -19,10 +19,17 @@ namespace cpts::e2e {
 
 // Starts a fresh schema in `db`, migrates it with the real binary and starts the real
 // projects server on free ports, calling `membership_target` (is a member active?) with a
-// service token signed by `tokens`' key.
+// service token signed by `tokens`' key. `extra_args` are added to the server's flags.
 absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartProjects(
     testing::MariaDbServer& db, const testing::TestTokens& tokens,
-    const std::string& membership_target, testing::TestSchema* schema_out = nullptr);
+    const std::string& membership_target, testing::TestSchema* schema_out = nullptr,
+    const std::vector<std::string>& extra_args = {});
+
+// Starts the real projects server on `schema`, already migrated (e.g. a restart after a
+// crash), as StartProjects does.
+absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartProjectsOn(
+    const testing::TestSchema& schema, const testing::TestTokens& tokens,
+    const std::string& membership_target, const std::vector<std::string>& extra_args = {});
 
 // The real membership and projects servers, started once per test suite, and a fresh tenant
 // (with ready-made tokens) for every test.

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -77,7 +78,11 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   p->dir_ = tmpl;
   p->log_path_ = p->dir_ + "/server.log";
   const std::string ready = p->dir_ + "/ready.json";
-  args.push_back("--grpc_port=0");
+  // A caller that restarts a server where its clients expect it passes its own --grpc_port.
+  if (std::none_of(args.begin(), args.end(),
+                   [](const std::string& a) { return a.rfind("--grpc_port=", 0) == 0; })) {
+    args.push_back("--grpc_port=0");
+  }
   args.push_back("--http_port=0");
   args.push_back("--http_address=127.0.0.1");
   args.push_back("--grpc_address=127.0.0.1");

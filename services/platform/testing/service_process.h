@@ -16,7 +16,8 @@ namespace cpts::testing {
 // log file. Stopped with SIGTERM (graceful drain) when destroyed.
 class ServiceProcess {
  public:
-  // Starts `binary` with `args` plus --grpc_port=0 --http_port=0 --ready_file=..., and waits
+  // Starts `binary` with `args` plus --grpc_port=0 (unless `args` has a --grpc_port=, e.g. to
+  // restart a server on the port its clients know) --http_port=0 --ready_file=..., and waits
   // until the server has written its ready file. `env` entries are added to the environment.
   static absl::StatusOr<std::unique_ptr<ServiceProcess>> Start(
       const std::string& binary, std::vector<std::string> args,
