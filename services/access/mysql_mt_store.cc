@@ -33,6 +33,7 @@ using platform::crypto::FieldCipher;
 using platform::db::Binder;
 using platform::db::Connection;
 using platform::db::MapSqlException;
+using platform::db::QueryRows;
 using platform::db::RowReader;
 using platform::db::RunInTransaction;
 
@@ -868,7 +869,6 @@ absl::StatusOr<std::vector<GpCapacity>> MysqlMtStore::ListGpCapacities(
   std::vector<GpCapacity> result;
   absl::Status status = RunInTransaction(pool_, [&](Connection& conn) -> absl::Status {
     try {
-      result.clear();
       const int rank = filter.priority_class == PriorityClass::kUnspecified
                            ? 0
                            : PriorityRank(filter.priority_class);
@@ -883,11 +883,7 @@ absl::StatusOr<std::vector<GpCapacity>> MysqlMtStore::ListGpCapacities(
           .Int(filter.available_on.has_value() ? 1 : 0)
           .Day(filter.available_on.value_or(absl::CivilDay(1970, 1, 1)))
           .Int(limit);
-      std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-      while (rs->next()) {
-        CPTS_ASSIGN_OR_RETURN(GpCapacity c, RowToCapacity(*rs));
-        result.push_back(std::move(c));
-      }
+      CPTS_ASSIGN_OR_RETURN(result, QueryRows<GpCapacity>(ps, RowToCapacity));
       return absl::OkStatus();
     } catch (const sql::SQLException& e) {
       return MapSqlException(e, "ListGpCapacities");

@@ -33,6 +33,8 @@ namespace {
 using platform::db::Binder;
 using platform::db::Connection;
 using platform::db::MapSqlException;
+using platform::db::NotFound;
+using platform::db::QueryRows;
 using platform::db::RowReader;
 using platform::db::RunInTransaction;
 
@@ -257,20 +259,6 @@ absl::StatusOr<Slot> ReadSlot(const sql::ResultSet& rs) {
   s.version = r.Int64();
   if (!r.status().ok()) return r.status();
   return s;
-}
-
-absl::StatusOr<std::vector<Slot>> ReadSlots(sql::PreparedStatement& ps) {
-  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-  std::vector<Slot> out;
-  while (rs->next()) {
-    CPTS_ASSIGN_OR_RETURN(Slot s, ReadSlot(*rs));
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-absl::Status NotFound(absl::string_view what, absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
 }
 
 absl::StatusOr<Slot> SelectSlot(Connection& conn, absl::string_view tenant_id,
@@ -517,7 +505,7 @@ absl::StatusOr<std::vector<Slot>> MysqlSnpStore::PublishSlots(
       for (const OverlapWindow& w : windows) {
         sql::PreparedStatement& ps = conn.Prepare(kSelectOverlapping);
         Binder(ps).Str(tenant_id).Str(w.professional_member_id).Instant(w.to).Instant(w.from);
-        CPTS_ASSIGN_OR_RETURN(std::vector<Slot> rows, ReadSlots(ps));
+        CPTS_ASSIGN_OR_RETURN(std::vector<Slot> rows, QueryRows<Slot>(ps, ReadSlot));
         for (Slot& s : rows) existing.push_back(std::move(s));
       }
       CPTS_ASSIGN_OR_RETURN(result, prepare(existing));
@@ -615,7 +603,7 @@ absl::StatusOr<std::vector<Slot>> MysqlSnpStore::SearchSlots(const SlotSearchPla
       b.Instant(plan.after->start).Instant(plan.after->start).Str(plan.after->id);
     }
     b.Int64(plan.page_size + 1);
-    return ReadSlots(ps);
+    return QueryRows<Slot>(ps, ReadSlot);
   } catch (const sql::SQLException& e) {
     return MapSqlException(e, "SearchSlots");
   }
@@ -847,7 +835,7 @@ absl::StatusOr<SnpFhirResult> MysqlSnpStore::FhirSearch(absl::string_view tenant
       b.Str(tenant_id).Instant(from).Instant(to);
       for (const auto& r : rpps) b.Str(r);
       b.Int64(limit);
-      CPTS_ASSIGN_OR_RETURN(out.slots, ReadSlots(ps));
+      CPTS_ASSIGN_OR_RETURN(out.slots, QueryRows<Slot>(ps, ReadSlot));
     }
     std::set<std::string> members;
     for (const Slot& s : out.slots) members.insert(s.professional_member_id);

@@ -43,6 +43,7 @@ using platform::db::RowReader;
 using platform::db::Connection;
 using platform::db::ConnectionPool;
 using platform::db::MapSqlException;
+using platform::db::NotFound;
 using platform::db::RunInTransaction;
 
 // =========================================================================================
@@ -399,10 +400,6 @@ ORDER BY expense_date, id)sql";
 std::string YearStart(int year) { return absl::FormatCivilTime(absl::CivilDay(year, 1, 1)); }
 std::string YearEnd(int year) { return absl::FormatCivilTime(absl::CivilDay(year + 1, 1, 1)); }
 
-absl::Status NotFound(absl::string_view what, absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-}
-
 // Appends one audit record on `conn` (inside the caller's transaction). `details` is a JSON
 // object of ids and numbers, or empty.
 absl::Status Audit(Connection& conn, absl::string_view tenant_id, absl::string_view actor,
@@ -603,6 +600,34 @@ absl::Status RunRead(ConnectionPool& pool, absl::string_view what,
   } catch (const sql::SQLException& e) {
     return MapSqlException(e, std::string_view(what.data(), what.size()));
   }
+}
+
+// RunRead for a body that yields the value read.
+template <typename T>
+absl::StatusOr<T> ReadValue(ConnectionPool& pool, absl::string_view what,
+                            absl::FunctionRef<absl::StatusOr<T>(Connection&)> body) {
+  T out{};
+  const absl::Status done = RunRead(pool, what, [&](Connection& conn) -> absl::Status {
+    CPTS_ASSIGN_OR_RETURN(out, body(conn));
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return done;
+  return out;
+}
+
+// Runs `body` in a transaction with a fresh result; when it loses the race for its
+// idempotency key, once more (it then replays).
+template <typename T>
+absl::StatusOr<WriteResult<T>> RunWrite(
+    ConnectionPool& pool, absl::FunctionRef<absl::Status(Connection&, WriteResult<T>&)> body) {
+  WriteResult<T> result;
+  const absl::Status status =
+      platform::db::RunInTransactionRetryingKeyRace(pool, [&](Connection& conn) {
+        result = {};
+        return body(conn, result);
+      });
+  if (!status.ok()) return status;
+  return result;
 }
 
 // =========================================================================================
@@ -936,10 +961,8 @@ absl::Status AuditPolicy(Connection& conn, absl::string_view tenant_id, absl::st
 absl::StatusOr<WriteResult<IndemnityPolicy>> MysqlFinanceStore::CreatePolicy(
     absl::string_view tenant_id, const IndemnityPolicy& policy, const IdempotencyKey* key,
     absl::string_view actor) {
-  WriteResult<IndemnityPolicy> result;
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<IndemnityPolicy>(
+      pool_, [&](Connection& conn, WriteResult<IndemnityPolicy>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(result.value, LoadPolicy(conn, tenant_id, *replay, false));
@@ -982,19 +1005,13 @@ absl::StatusOr<WriteResult<IndemnityPolicy>> MysqlFinanceStore::CreatePolicy(
         result.value = std::move(p);
         return absl::OkStatus();
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<IndemnityPolicy> MysqlFinanceStore::GetPolicy(absl::string_view tenant_id,
                                                              absl::string_view id) {
-  IndemnityPolicy out;
-  const absl::Status done = RunRead(pool_, "get policy", [&](Connection& conn) -> absl::Status {
-    CPTS_ASSIGN_OR_RETURN(out, LoadPolicy(conn, tenant_id, id, false));
-    return absl::OkStatus();
+  return ReadValue<IndemnityPolicy>(pool_, "get policy", [&](Connection& conn) {
+    return LoadPolicy(conn, tenant_id, id, false);
   });
-  if (!done.ok()) return done;
-  return out;
 }
 
 absl::StatusOr<std::optional<IndemnityPolicy>> MysqlFinanceStore::PolicyInForce(
@@ -1082,10 +1099,8 @@ absl::StatusOr<WriteResult<IndemnityPolicy>> MysqlFinanceStore::RevisePolicy(
     absl::string_view tenant_id, const IndemnityPolicy& revised, int64_t expected_row_version,
     const std::vector<Rerated>& rerated, absl::Time now, const IdempotencyKey* key,
     absl::string_view actor) {
-  WriteResult<IndemnityPolicy> result;
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<IndemnityPolicy>(
+      pool_, [&](Connection& conn, WriteResult<IndemnityPolicy>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(result.value, LoadPolicy(conn, tenant_id, *replay, false));
@@ -1179,8 +1194,6 @@ absl::StatusOr<WriteResult<IndemnityPolicy>> MysqlFinanceStore::RevisePolicy(
         result.value = std::move(p);
         return absl::OkStatus();
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::Status MysqlFinanceStore::SetCeiling(int year, Cents ceiling_cents) {
@@ -1214,13 +1227,9 @@ absl::StatusOr<AnnualCeilingTable> MysqlFinanceStore::LoadCeilings() {
 
 absl::StatusOr<Cents> MysqlFinanceStore::YearTotalCents(absl::string_view tenant_id,
                                                         absl::string_view member_id, int year) {
-  Cents total = 0;
-  const absl::Status done = RunRead(pool_, "year total", [&](Connection& conn) -> absl::Status {
-    CPTS_ASSIGN_OR_RETURN(total, SumYear(conn, tenant_id, member_id, year));
-    return absl::OkStatus();
+  return ReadValue<Cents>(pool_, "year total", [&](Connection& conn) {
+    return SumYear(conn, tenant_id, member_id, year);
   });
-  if (!done.ok()) return done;
-  return total;
 }
 
 absl::StatusOr<std::optional<Entitlement>> MysqlFinanceStore::FindByEventKey(
@@ -1240,10 +1249,8 @@ absl::StatusOr<std::optional<Entitlement>> MysqlFinanceStore::FindByEventKey(
 absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::RecordEntitlement(
     absl::string_view tenant_id, const Entitlement& entitlement, Cents year_total_cents,
     absl::Time now) {
-  WriteResult<Entitlement> result;
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<Entitlement>(
+      pool_, [&](Connection& conn, WriteResult<Entitlement>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(
             std::optional<StoredEntitlement> existing,
             LoadEntitlementByKey(conn, tenant_id, entitlement.idempotency_key, false));
@@ -1299,20 +1306,16 @@ absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::RecordEntitlement(
         result.value = std::move(e);
         return absl::OkStatus();
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::ReverseEntitlement(
     absl::string_view tenant_id, absl::string_view reversed_event_key,
     absl::string_view reversal_event_key, absl::CivilDay value_date, absl::Time now) {
-  WriteResult<Entitlement> result;
   const IdempotencyKey key{.scope = "ReverseEntitlement",
                            .request_id = std::string(reversal_event_key),
                            .fingerprint = std::string(reversed_event_key)};
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<Entitlement>(
+      pool_, [&](Connection& conn, WriteResult<Entitlement>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, &key));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(StoredEntitlement s,
@@ -1347,17 +1350,13 @@ absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::ReverseEntitlement(
         result.value = std::move(found->e);
         return absl::OkStatus();
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<WriteResult<std::vector<Entitlement>>> MysqlFinanceStore::ApproveEntitlements(
     absl::string_view tenant_id, const std::vector<std::string>& ids, absl::string_view approver,
     absl::Time now, const IdempotencyKey* key) {
-  WriteResult<std::vector<Entitlement>> result;
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<std::vector<Entitlement>>(
+      pool_, [&](Connection& conn, WriteResult<std::vector<Entitlement>>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
         if (replay.has_value()) {
           // Same fingerprint: the same ids. Return them as they are now.
@@ -1396,8 +1395,6 @@ absl::StatusOr<WriteResult<std::vector<Entitlement>>> MysqlFinanceStore::Approve
         }
         return RememberKey(conn, tenant_id, key, "", now);
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<std::vector<Entitlement>> MysqlFinanceStore::GetEntitlements(
@@ -1643,13 +1640,11 @@ void InsertBatchRows(Connection& conn, absl::string_view tenant_id, const Paymen
 
 absl::StatusOr<PayeeBankAccount> MysqlFinanceStore::GetBankAccount(absl::string_view tenant_id,
                                                                    absl::string_view member_id) {
-  std::optional<PayeeBankAccount> out;
-  const absl::Status done =
-      RunRead(pool_, "get bank account", [&](Connection& conn) -> absl::Status {
-        CPTS_ASSIGN_OR_RETURN(out, LoadBankAccount(conn, tenant_id, member_id));
-        return absl::OkStatus();
-      });
-  if (!done.ok()) return done;
+  CPTS_ASSIGN_OR_RETURN(
+      std::optional<PayeeBankAccount> out,
+      ReadValue<std::optional<PayeeBankAccount>>(pool_, "get bank account", [&](Connection& conn) {
+        return LoadBankAccount(conn, tenant_id, member_id);
+      }));
   if (!out.has_value()) return NotFound("bank account of", member_id);
   return *std::move(out);
 }
@@ -1673,10 +1668,8 @@ absl::StatusOr<std::map<std::string, PayeeBankAccount>> MysqlFinanceStore::GetBa
 absl::StatusOr<WriteResult<PaymentBatch>> MysqlFinanceStore::CreateBatch(
     absl::string_view tenant_id, const PaymentBatch& batch, const IdempotencyKey* key,
     absl::string_view actor) {
-  WriteResult<PaymentBatch> result;
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<PaymentBatch>(
+      pool_, [&](Connection& conn, WriteResult<PaymentBatch>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(result.value, LoadBatch(conn, tenant_id, *replay, false));
@@ -1710,19 +1703,12 @@ absl::StatusOr<WriteResult<PaymentBatch>> MysqlFinanceStore::CreateBatch(
         result.value = std::move(b);
         return absl::OkStatus();
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<PaymentBatch> MysqlFinanceStore::GetBatch(absl::string_view tenant_id,
                                                          absl::string_view id) {
-  PaymentBatch out;
-  const absl::Status done = RunRead(pool_, "get batch", [&](Connection& conn) -> absl::Status {
-    CPTS_ASSIGN_OR_RETURN(out, LoadBatch(conn, tenant_id, id, false));
-    return absl::OkStatus();
-  });
-  if (!done.ok()) return done;
-  return out;
+  return ReadValue<PaymentBatch>(
+      pool_, "get batch", [&](Connection& conn) { return LoadBatch(conn, tenant_id, id, false); });
 }
 
 absl::StatusOr<std::vector<PaymentBatch>> MysqlFinanceStore::ListBatches(
@@ -1824,10 +1810,8 @@ absl::StatusOr<PaymentBatch> MysqlFinanceStore::UpdateBatchState(absl::string_vi
 absl::StatusOr<WriteResult<PaymentBatch>> MysqlFinanceStore::MarkBatchPaid(
     absl::string_view tenant_id, const PaymentBatch& batch, absl::CivilDay paid_date,
     const LedgerTransaction& payment, const IdempotencyKey* key, absl::string_view actor) {
-  WriteResult<PaymentBatch> result;
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<PaymentBatch>(
+      pool_, [&](Connection& conn, WriteResult<PaymentBatch>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(result.value, LoadBatch(conn, tenant_id, *replay, false));
@@ -1875,8 +1859,6 @@ absl::StatusOr<WriteResult<PaymentBatch>> MysqlFinanceStore::MarkBatchPaid(
         CPTS_ASSIGN_OR_RETURN(result.value, LoadBatch(conn, tenant_id, batch.id, false));
         return absl::OkStatus();
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 // =========================================================================================
@@ -1885,10 +1867,8 @@ absl::StatusOr<WriteResult<PaymentBatch>> MysqlFinanceStore::MarkBatchPaid(
 
 absl::StatusOr<WriteResult<AciContract>> MysqlFinanceStore::CreateContract(
     absl::string_view tenant_id, const AciContract& contract, const IdempotencyKey* key) {
-  WriteResult<AciContract> result;
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<AciContract>(
+      pool_, [&](Connection& conn, WriteResult<AciContract>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(result.value, LoadContract(conn, tenant_id));
@@ -1928,18 +1908,11 @@ absl::StatusOr<WriteResult<AciContract>> MysqlFinanceStore::CreateContract(
         result.value = std::move(c);
         return absl::OkStatus();
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<AciContract> MysqlFinanceStore::GetContract(absl::string_view tenant_id) {
-  AciContract out;
-  const absl::Status done = RunRead(pool_, "get contract", [&](Connection& conn) -> absl::Status {
-    CPTS_ASSIGN_OR_RETURN(out, LoadContract(conn, tenant_id));
-    return absl::OkStatus();
-  });
-  if (!done.ok()) return done;
-  return out;
+  return ReadValue<AciContract>(pool_, "get contract",
+                                [&](Connection& conn) { return LoadContract(conn, tenant_id); });
 }
 
 absl::Status MysqlFinanceStore::SetEnvelope(absl::string_view tenant_id,
@@ -2079,10 +2052,8 @@ absl::StatusOr<std::vector<AciInstalment>> MysqlFinanceStore::ListInstalments(
 absl::StatusOr<WriteResult<AciInstalment>> MysqlFinanceStore::RecordInstalmentReceived(
     absl::string_view tenant_id, absl::string_view instalment_id, Cents received_cents,
     absl::CivilDay received_date, const IdempotencyKey* key) {
-  WriteResult<AciInstalment> result;
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<AciInstalment>(
+      pool_, [&](Connection& conn, WriteResult<AciInstalment>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(StoredInstalment s,
@@ -2107,8 +2078,6 @@ absl::StatusOr<WriteResult<AciInstalment>> MysqlFinanceStore::RecordInstalmentRe
         result.value = std::move(s.i);
         return absl::OkStatus();
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::Status MysqlFinanceStore::SetAttainment(absl::string_view tenant_id,
@@ -2217,10 +2186,8 @@ absl::StatusOr<std::vector<ActionBudget>> MysqlFinanceStore::ListBudgets(
 absl::StatusOr<WriteResult<Expense>> MysqlFinanceStore::RecordExpense(absl::string_view tenant_id,
                                                                       const Expense& expense,
                                                                       const IdempotencyKey* key) {
-  WriteResult<Expense> result;
-  const absl::Status status =
-      platform::db::RunInTransactionRetryingKeyRace(pool_, [&](Connection& conn) -> absl::Status {
-        result = {};
+  return RunWrite<Expense>(
+      pool_, [&](Connection& conn, WriteResult<Expense>& result) -> absl::Status {
         CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, key));
         if (replay.has_value()) {
           CPTS_ASSIGN_OR_RETURN(result.value, LoadExpense(conn, tenant_id, *replay));
@@ -2251,8 +2218,6 @@ absl::StatusOr<WriteResult<Expense>> MysqlFinanceStore::RecordExpense(absl::stri
         result.value = std::move(x);
         return absl::OkStatus();
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<std::vector<Expense>> MysqlFinanceStore::ListExpenses(absl::string_view tenant_id,

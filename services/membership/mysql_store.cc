@@ -21,13 +21,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/cord.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "services/platform/core/json.h"
 #include "services/platform/core/status_macros.h"
 #include "services/platform/db/audit_log.h"
 #include "services/platform/db/connection_pool.h"
@@ -45,7 +43,10 @@ using platform::db::ConnectionPool;
 using platform::db::IdempotencyKeyOf;
 using platform::db::IsFinite;
 using platform::db::LookUpIdempotencyKey;
+using platform::db::MapDuplicate;
 using platform::db::MapSqlException;
+using platform::db::NotFound;
+using platform::db::QueryRows;
 using platform::db::RememberIdempotencyKey;
 using platform::db::RowReader;
 using platform::db::RunInTransaction;
@@ -424,35 +425,6 @@ const std::array<std::string, kAllAuditActions.size()>& AllAuditActionColumns() 
 // Appends a constant SQL fragment (std::string_view; Debian's Abseil has its own string_view).
 void AppendSql(std::string& sql, std::string_view fragment) { sql += fragment; }
 
-// The details column of audit_log holds a JSON document: the domain's summary goes in
-// {"summary": "..."}, read back with JSON_VALUE.
-std::string DetailsJson(absl::string_view summary) {
-  std::string out = "{\"summary\":";
-  platform::AppendJsonString(out, std::string_view(summary.data(), summary.size()));
-  out += "}";
-  return out;
-}
-
-absl::Status NotFound(absl::string_view what, absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-}
-
-// MapSqlException, with the message of a duplicate key named `key` replaced by `message`
-// (the server's message quotes the duplicate values; ours says which rule was broken).
-absl::Status MapDuplicate(
-    const sql::SQLException& e, std::string_view what,
-    std::initializer_list<std::pair<absl::string_view, absl::string_view>> messages_by_key) {
-  absl::Status status = MapSqlException(e, what);
-  if (!absl::IsAlreadyExists(status)) return status;
-  const absl::string_view text(e.what());
-  for (const auto& [key, message] : messages_by_key) {
-    if (absl::StrContains(text, absl::StrCat("'", key, "'"))) {
-      return absl::AlreadyExistsError(message);
-    }
-  }
-  return status;
-}
-
 // --- statement texts assembled from constants --------------------------------------------
 
 size_t BatchIndex(size_t n) {
@@ -669,20 +641,6 @@ absl::StatusOr<Mandate> ReadMandateRow(const sql::ResultSet& rs) {
   return m;
 }
 
-// Runs `ps` and converts every row with `read`. Call inside a catch boundary.
-template <typename T, typename ReadFn>
-absl::StatusOr<std::vector<T>> QueryRows(sql::PreparedStatement& ps, ReadFn read) {
-  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-  std::vector<T> out;
-  out.reserve(rs->rowsCount());
-  while (rs->next()) {
-    absl::StatusOr<T> row = read(*rs);
-    if (!row.ok()) return row.status();
-    out.push_back(*std::move(row));
-  }
-  return out;
-}
-
 // At most one row; nullopt when there is none.
 template <typename T, typename ReadFn>
 absl::StatusOr<std::optional<T>> QueryOptionalRow(sql::PreparedStatement& ps, ReadFn read) {
@@ -723,7 +681,7 @@ absl::Status AppendMemberAudit(Connection& conn, absl::string_view tenant_id,
   record.resource_type = std::string(kMemberResourceType);
   record.resource_id = std::string(member_id);
   record.reason = entry.reason;
-  if (!entry.details.empty()) record.details = DetailsJson(entry.details);
+  if (!entry.details.empty()) record.details = platform::db::AuditSummaryJson(entry.details);
   // The Unix epoch asks AppendAudit for the server's time.
   record.occurred_at = IsFinite(entry.time) ? entry.time : absl::UnixEpoch();
   return platform::db::AppendAudit(conn, record);

@@ -15,10 +15,8 @@
 #include <vector>
 
 #include "absl/strings/cord.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cpts/projects/v1/events.pb.h"
-#include "services/platform/core/json.h"
 #include "services/platform/core/status_macros.h"
 #include "services/platform/db/audit_log.h"
 #include "services/platform/db/connection_pool.h"
@@ -36,7 +34,10 @@ using platform::db::Binder;
 using platform::db::Connection;
 using platform::db::ConnectionPool;
 using platform::db::IsFinite;
+using platform::db::MapDuplicate;
 using platform::db::MapSqlException;
+using platform::db::NotFound;
+using platform::db::QueryRows;
 using platform::db::RowReader;
 using platform::db::RunInTransaction;
 
@@ -360,45 +361,10 @@ int N(E e) {
   return static_cast<int>(e);
 }
 
-absl::Status NotFound(absl::string_view what, absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-}
-
-// MapSqlException, with a duplicate of unique key `key` reported as `message`.
-absl::Status MapDuplicate(
-    const sql::SQLException& e, std::string_view what,
-    std::initializer_list<std::pair<absl::string_view, absl::string_view>> messages_by_key) {
-  absl::Status status = MapSqlException(e, what);
-  if (!absl::IsAlreadyExists(status)) return status;
-  const absl::string_view text(e.what());
-  for (const auto& [key, message] : messages_by_key) {
-    if (absl::StrContains(text, absl::StrCat("'", key, "'"))) {
-      return absl::AlreadyExistsError(message);
-    }
-  }
-  return status;
-}
-
 template <typename M>
 std::string Serialize(const M& message) {
   std::string out;
   message.SerializeToString(&out);
-  return out;
-}
-
-// Runs `ps` and converts every row with `read`.
-template <typename T, typename ReadFn>
-std::vector<T> QueryRows(sql::PreparedStatement& ps, ReadFn read, absl::Status& status) {
-  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-  std::vector<T> out;
-  while (rs->next()) {
-    absl::StatusOr<T> row = read(*rs);
-    if (!row.ok()) {
-      status = row.status();
-      return {};
-    }
-    out.push_back(*std::move(row));
-  }
   return out;
 }
 
@@ -407,6 +373,32 @@ std::vector<T> QueryRows(sql::PreparedStatement& ps, ReadFn read, absl::Status& 
 absl::Status ExpectOneRow(int rows, absl::string_view what) {
   if (rows == 1) return absl::OkStatus();
   return absl::AbortedError(absl::StrCat(what, " changed concurrently; read it again"));
+}
+
+// The read-lock-mutate-write of an update, in one transaction: reads row `id` of `what` with
+// `select` under FOR UPDATE (NotFound when there is none), lets `mutate` change a copy and has
+// `write` store it (its UPDATE checks `before.version`; it may fill in what it assigns, e.g.
+// ids). Returns the row as written, at version `before.version + 1`.
+template <typename T>
+absl::StatusOr<T> UpdateLocked(
+    ConnectionPool& pool, absl::string_view what, absl::string_view tenant_id, absl::string_view id,
+    absl::StatusOr<std::optional<T>> (*select)(Connection&, absl::string_view, absl::string_view,
+                                               bool),
+    absl::FunctionRef<absl::Status(T&)> mutate,
+    absl::FunctionRef<absl::Status(Connection&, const T& before, T& changed)> write) {
+  T out;
+  const absl::Status tx = RunInTransaction(pool, [&](Connection& conn) -> absl::Status {
+    CPTS_ASSIGN_OR_RETURN(std::optional<T> before, select(conn, tenant_id, id, true));
+    if (!before.has_value()) return NotFound(what, id);
+    T changed = *before;
+    CPTS_RETURN_IF_ERROR(mutate(changed));
+    CPTS_RETURN_IF_ERROR(write(conn, *before, changed));
+    changed.version = before->version + 1;
+    out = std::move(changed);
+    return absl::OkStatus();
+  });
+  if (!tx.ok()) return tx;
+  return out;
 }
 
 // --- idempotency ---------------------------------------------------------------------------
@@ -437,13 +429,6 @@ absl::StatusOr<CreateResult<T>> RunCreate(
 
 // --- audit ---------------------------------------------------------------------------------
 
-std::string DetailsJson(absl::string_view summary) {
-  std::string out = "{\"summary\":";
-  platform::AppendJsonString(out, std::string_view(summary.data(), summary.size()));
-  out += "}";
-  return out;
-}
-
 absl::Status AppendAuditEntry(Connection& conn, const AuditEntry& entry) {
   platform::db::AuditRecord record;
   record.tenant_id = entry.tenant_id;
@@ -452,7 +437,7 @@ absl::Status AppendAuditEntry(Connection& conn, const AuditEntry& entry) {
   record.resource_type = entry.subject_kind;
   record.resource_id = entry.subject_id;
   record.reason = entry.reason;
-  if (!entry.details.empty()) record.details = DetailsJson(entry.details);
+  if (!entry.details.empty()) record.details = platform::db::AuditSummaryJson(entry.details);
   record.occurred_at = IsFinite(entry.time) ? entry.time : absl::UnixEpoch();
   return platform::db::AppendAudit(conn, record);
 }
@@ -500,7 +485,10 @@ absl::StatusOr<Action> ReadActionRow(const sql::ResultSet& rs, absl::string_view
   return a;
 }
 
-absl::StatusOr<std::pair<std::string, Indicator>> ReadIndicatorRow(const sql::ResultSet& rs) {
+// (action id, indicator).
+using IndicatorRow = std::pair<std::string, Indicator>;
+
+absl::StatusOr<IndicatorRow> ReadIndicatorRow(const sql::ResultSet& rs) {
   RowReader r(rs);
   std::string action_id = r.Str();
   const auto body = r.Message<v1::Indicator>();
@@ -718,9 +706,7 @@ absl::StatusOr<std::vector<Indicator>> SelectIndicators(Connection& conn,
   try {
     sql::PreparedStatement& ps = conn.Prepare(kSelectIndicators);
     Binder(ps).Str(tenant_id).Str(action_id);
-    absl::Status status;
-    auto rows = QueryRows<std::pair<std::string, Indicator>>(ps, ReadIndicatorRow, status);
-    CPTS_RETURN_IF_ERROR(status);
+    CPTS_ASSIGN_OR_RETURN(auto rows, QueryRows<IndicatorRow>(ps, ReadIndicatorRow));
     std::vector<Indicator> out;
     out.reserve(rows.size());
     for (auto& [unused, i] : rows) out.push_back(std::move(i));
@@ -854,9 +840,7 @@ absl::StatusOr<std::vector<GroupParticipant>> SelectParticipants(Connection& con
     sql::PreparedStatement& ps =
         conn.Prepare(for_update ? kListParticipantsForUpdate : kListParticipants);
     Binder(ps).Str(tenant_id).Str(group_id);
-    absl::Status status;
-    auto rows = QueryRows<GroupParticipant>(ps, ReadParticipant, status);
-    CPTS_RETURN_IF_ERROR(status);
+    CPTS_ASSIGN_OR_RETURN(auto rows, QueryRows<GroupParticipant>(ps, ReadParticipant));
     return rows;
   } catch (const sql::SQLException& e) {
     return MapSqlException(e, "read participants");
@@ -1028,10 +1012,10 @@ absl::StatusOr<std::vector<Mission>> MysqlProjectsStore::ListOrSeedMissions(
               }
               sql::PreparedStatement& ps = conn.Prepare(kListMissions);
               Binder(ps).Str(tenant_id);
-              absl::Status status;
-              out = QueryRows<Mission>(
-                  ps, [&](const sql::ResultSet& rs) { return ReadMission(rs, tenant_id); }, status);
-              return status;
+              CPTS_ASSIGN_OR_RETURN(out, QueryRows<Mission>(ps, [&](const sql::ResultSet& rs) {
+                                      return ReadMission(rs, tenant_id);
+                                    }));
+              return absl::OkStatus();
             } catch (const sql::SQLException& e) {
               return MapSqlException(e, "list missions");
             }
@@ -1066,45 +1050,33 @@ absl::StatusOr<CreateResult<Mission>> MysqlProjectsStore::CreateMission(const Mi
 absl::StatusOr<Mission> MysqlProjectsStore::UpdateMission(
     absl::string_view tenant_id, absl::string_view mission_id,
     absl::FunctionRef<absl::Status(Mission&)> mutate) {
-  Mission out;
-  if (absl::Status tx = RunInTransaction(
-          pool_,
-          [&](Connection& conn) -> absl::Status {
-            CPTS_ASSIGN_OR_RETURN(std::optional<Mission> m,
-                                  SelectMission(conn, tenant_id, mission_id, true));
-            if (!m.has_value()) return NotFound("mission", mission_id);
-            Mission changed = *m;
-            CPTS_RETURN_IF_ERROR(mutate(changed));
-            try {
-              sql::PreparedStatement& ps = conn.Prepare(kUpdateMission);
-              Binder(ps)
-                  .Int(changed.number)
-                  .Str(changed.label)
-                  .Str(changed.description)
-                  .Int(N(changed.kind))
-                  .Instant(changed.update_time)
-                  .Str(tenant_id)
-                  .Str(mission_id)
-                  .Int64(m->version);
-              CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "mission"));
-              if (changed.number != m->number) {
-                sql::PreparedStatement& n = conn.Prepare(kUpdateActionsMissionNumber);
-                Binder(n).Int(changed.number).Str(tenant_id).Str(mission_id);
-                n.executeUpdate();
-              }
-            } catch (const sql::SQLException& e) {
-              return MapDuplicate(
-                  e, "update mission",
-                  {{"missions_by_number", "mission.number: already used in this CPTS"}});
-            }
-            changed.version = m->version + 1;
-            out = std::move(changed);
-            return absl::OkStatus();
-          });
-      !tx.ok()) {
-    return tx;
-  }
-  return out;
+  return UpdateLocked<Mission>(
+      pool_, "mission", tenant_id, mission_id, SelectMission, mutate,
+      [&](Connection& conn, const Mission& before, const Mission& changed) -> absl::Status {
+        try {
+          sql::PreparedStatement& ps = conn.Prepare(kUpdateMission);
+          Binder(ps)
+              .Int(changed.number)
+              .Str(changed.label)
+              .Str(changed.description)
+              .Int(N(changed.kind))
+              .Instant(changed.update_time)
+              .Str(tenant_id)
+              .Str(mission_id)
+              .Int64(before.version);
+          CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "mission"));
+          if (changed.number != before.number) {
+            sql::PreparedStatement& n = conn.Prepare(kUpdateActionsMissionNumber);
+            Binder(n).Int(changed.number).Str(tenant_id).Str(mission_id);
+            n.executeUpdate();
+          }
+        } catch (const sql::SQLException& e) {
+          return MapDuplicate(
+              e, "update mission",
+              {{"missions_by_number", "mission.number: already used in this CPTS"}});
+        }
+        return absl::OkStatus();
+      });
 }
 
 // =========================================================================================
@@ -1192,10 +1164,9 @@ absl::StatusOr<std::vector<Action>> MysqlProjectsStore::ListActions(
                   .Str(title)
                   .Str(id)
                   .Int(limit);
-              absl::Status st;
-              out = QueryRows<Action>(
-                  ps, [&](const sql::ResultSet& rs) { return ReadActionRow(rs, tenant_id); }, st);
-              CPTS_RETURN_IF_ERROR(st);
+              CPTS_ASSIGN_OR_RETURN(out, QueryRows<Action>(ps, [&](const sql::ResultSet& rs) {
+                                      return ReadActionRow(rs, tenant_id);
+                                    }));
             } catch (const sql::SQLException& e) {
               return MapSqlException(e, "list actions");
             }
@@ -1213,41 +1184,28 @@ absl::StatusOr<std::vector<Action>> MysqlProjectsStore::ListActions(
 absl::StatusOr<Action> MysqlProjectsStore::UpdateAction(
     absl::string_view tenant_id, absl::string_view action_id,
     absl::FunctionRef<absl::Status(Action&)> mutate) {
-  Action out;
-  if (absl::Status tx = RunInTransaction(
-          pool_,
-          [&](Connection& conn) -> absl::Status {
-            CPTS_ASSIGN_OR_RETURN(std::optional<Action> a,
-                                  SelectAction(conn, tenant_id, action_id, true));
-            if (!a.has_value()) return NotFound("action", action_id);
-            Action changed = *a;
-            CPTS_RETURN_IF_ERROR(mutate(changed));
-            CPTS_ASSIGN_OR_RETURN(int number, MissionNumber(conn, tenant_id, changed.mission_id));
-            try {
-              sql::PreparedStatement& ps = conn.Prepare(kUpdateAction);
-              Binder(ps)
-                  .Str(changed.mission_id)
-                  .Int(number)
-                  .Str(changed.title)
-                  .Int(N(changed.status))
-                  .Str(ActionBody(changed))
-                  .Instant(changed.update_time)
-                  .Str(tenant_id)
-                  .Str(action_id)
-                  .Int64(a->version);
-              CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "action"));
-            } catch (const sql::SQLException& e) {
-              return MapSqlException(e, "update action");
-            }
-            CPTS_RETURN_IF_ERROR(WriteIndicators(conn, ids_, tenant_id, changed));
-            changed.version = a->version + 1;
-            out = std::move(changed);
-            return absl::OkStatus();
-          });
-      !tx.ok()) {
-    return tx;
-  }
-  return out;
+  return UpdateLocked<Action>(
+      pool_, "action", tenant_id, action_id, SelectAction, mutate,
+      [&](Connection& conn, const Action& before, Action& changed) -> absl::Status {
+        CPTS_ASSIGN_OR_RETURN(int number, MissionNumber(conn, tenant_id, changed.mission_id));
+        try {
+          sql::PreparedStatement& ps = conn.Prepare(kUpdateAction);
+          Binder(ps)
+              .Str(changed.mission_id)
+              .Int(number)
+              .Str(changed.title)
+              .Int(N(changed.status))
+              .Str(ActionBody(changed))
+              .Instant(changed.update_time)
+              .Str(tenant_id)
+              .Str(action_id)
+              .Int64(before.version);
+          CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "action"));
+        } catch (const sql::SQLException& e) {
+          return MapSqlException(e, "update action");
+        }
+        return WriteIndicators(conn, ids_, tenant_id, changed);
+      });
 }
 
 absl::StatusOr<CreateResult<IndicatorValue>> MysqlProjectsStore::RecordValue(
@@ -1259,9 +1217,7 @@ absl::StatusOr<CreateResult<IndicatorValue>> MysqlProjectsStore::RecordValue(
           if (replay.has_value()) {
             sql::PreparedStatement& ps = conn.Prepare(kSelectValueById);
             Binder(ps).Str(tenant_id).Str(*replay);
-            absl::Status st;
-            auto rows = QueryRows<IndicatorValue>(ps, ReadValue, st);
-            CPTS_RETURN_IF_ERROR(st);
+            CPTS_ASSIGN_OR_RETURN(auto rows, QueryRows<IndicatorValue>(ps, ReadValue));
             if (rows.empty()) return NotFound("indicator value", *replay);
             result.value = std::move(rows.front());
             result.replayed = true;
@@ -1286,9 +1242,7 @@ absl::StatusOr<CreateResult<IndicatorValue>> MysqlProjectsStore::RecordValue(
           ps.executeUpdate();
           sql::PreparedStatement& back = conn.Prepare(kSelectValueByPeriod);
           Binder(back).Str(tenant_id).Str(value.indicator_id).Int(value.year).Int(value.month);
-          absl::Status st;
-          auto rows = QueryRows<IndicatorValue>(back, ReadValue, st);
-          CPTS_RETURN_IF_ERROR(st);
+          CPTS_ASSIGN_OR_RETURN(auto rows, QueryRows<IndicatorValue>(back, ReadValue));
           if (rows.empty()) return absl::InternalError("recorded value not found");
           result.value = std::move(rows.front());
         } catch (const sql::SQLException& e) {
@@ -1306,9 +1260,9 @@ absl::StatusOr<std::vector<IndicatorValue>> MysqlProjectsStore::ListValues(
                                            try {
                                              sql::PreparedStatement& ps = conn.Prepare(kListValues);
                                              Binder(ps).Str(tenant_id).Str(action_id).Int(year);
-                                             absl::Status st;
-                                             out = QueryRows<IndicatorValue>(ps, ReadValue, st);
-                                             return st;
+                                             CPTS_ASSIGN_OR_RETURN(
+                                                 out, QueryRows<IndicatorValue>(ps, ReadValue));
+                                             return absl::OkStatus();
                                            } catch (const sql::SQLException& e) {
                                              return MapSqlException(e, "list indicator values");
                                            }
@@ -1328,14 +1282,12 @@ absl::StatusOr<std::vector<Action>> MysqlProjectsStore::ListAllActions(
             try {
               sql::PreparedStatement& ps = conn.Prepare(kListAllActions);
               Binder(ps).Str(tenant_id);
-              absl::Status st;
-              out = QueryRows<Action>(
-                  ps, [&](const sql::ResultSet& rs) { return ReadActionRow(rs, tenant_id); }, st);
-              CPTS_RETURN_IF_ERROR(st);
+              CPTS_ASSIGN_OR_RETURN(out, QueryRows<Action>(ps, [&](const sql::ResultSet& rs) {
+                                      return ReadActionRow(rs, tenant_id);
+                                    }));
               sql::PreparedStatement& ind = conn.Prepare(kSelectAllIndicators);
               Binder(ind).Str(tenant_id);
-              auto rows = QueryRows<std::pair<std::string, Indicator>>(ind, ReadIndicatorRow, st);
-              CPTS_RETURN_IF_ERROR(st);
+              CPTS_ASSIGN_OR_RETURN(auto rows, QueryRows<IndicatorRow>(ind, ReadIndicatorRow));
               for (auto& [action_id, indicator] : rows) {
                 for (Action& a : out) {
                   if (a.id == action_id) a.indicators.push_back(indicator);
@@ -1355,19 +1307,18 @@ absl::StatusOr<std::vector<Action>> MysqlProjectsStore::ListAllActions(
 absl::StatusOr<std::vector<IndicatorValue>> MysqlProjectsStore::ListAllValues(
     absl::string_view tenant_id, int year) {
   std::vector<IndicatorValue> out;
-  if (absl::Status tx = RunInTransaction(pool_,
-                                         [&](Connection& conn) -> absl::Status {
-                                           try {
-                                             sql::PreparedStatement& ps =
-                                                 conn.Prepare(kListAllValues);
-                                             Binder(ps).Str(tenant_id).Int(year);
-                                             absl::Status st;
-                                             out = QueryRows<IndicatorValue>(ps, ReadValue, st);
-                                             return st;
-                                           } catch (const sql::SQLException& e) {
-                                             return MapSqlException(e, "list all indicator values");
-                                           }
-                                         });
+  if (absl::Status tx =
+          RunInTransaction(pool_,
+                           [&](Connection& conn) -> absl::Status {
+                             try {
+                               sql::PreparedStatement& ps = conn.Prepare(kListAllValues);
+                               Binder(ps).Str(tenant_id).Int(year);
+                               CPTS_ASSIGN_OR_RETURN(out, QueryRows<IndicatorValue>(ps, ReadValue));
+                               return absl::OkStatus();
+                             } catch (const sql::SQLException& e) {
+                               return MapSqlException(e, "list all indicator values");
+                             }
+                           });
       !tx.ok()) {
     return tx;
   }
@@ -1450,10 +1401,10 @@ absl::StatusOr<std::vector<WorkingGroup>> MysqlProjectsStore::ListGroups(
                   .Str(name)
                   .Str(id)
                   .Int(limit);
-              absl::Status st;
-              out = QueryRows<WorkingGroup>(
-                  ps, [&](const sql::ResultSet& rs) { return ReadGroup(rs, tenant_id); }, st);
-              return st;
+              CPTS_ASSIGN_OR_RETURN(out, QueryRows<WorkingGroup>(ps, [&](const sql::ResultSet& rs) {
+                                      return ReadGroup(rs, tenant_id);
+                                    }));
+              return absl::OkStatus();
             } catch (const sql::SQLException& e) {
               return MapSqlException(e, "list groups");
             }
@@ -1467,39 +1418,26 @@ absl::StatusOr<std::vector<WorkingGroup>> MysqlProjectsStore::ListGroups(
 absl::StatusOr<WorkingGroup> MysqlProjectsStore::UpdateGroup(
     absl::string_view tenant_id, absl::string_view group_id,
     absl::FunctionRef<absl::Status(WorkingGroup&)> mutate) {
-  WorkingGroup out;
-  if (absl::Status tx = RunInTransaction(
-          pool_,
-          [&](Connection& conn) -> absl::Status {
-            CPTS_ASSIGN_OR_RETURN(std::optional<WorkingGroup> g,
-                                  SelectGroup(conn, tenant_id, group_id, true));
-            if (!g.has_value()) return NotFound("working group", group_id);
-            WorkingGroup changed = *g;
-            CPTS_RETURN_IF_ERROR(mutate(changed));
-            try {
-              sql::PreparedStatement& ps = conn.Prepare(kUpdateGroup);
-              Binder(ps)
-                  .Str(changed.name)
-                  .Str(GroupBody(changed))
-                  .Instant(changed.update_time)
-                  .Str(tenant_id)
-                  .Str(group_id)
-                  .Int64(g->version);
-              CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "working group"));
-            } catch (const sql::SQLException& e) {
-              return MapSqlException(e, "update group");
-            }
-            if (changed.action_ids != g->action_ids) {
-              CPTS_RETURN_IF_ERROR(WriteGroupActions(conn, tenant_id, changed));
-            }
-            changed.version = g->version + 1;
-            out = std::move(changed);
-            return absl::OkStatus();
-          });
-      !tx.ok()) {
-    return tx;
-  }
-  return out;
+  return UpdateLocked<WorkingGroup>(
+      pool_, "working group", tenant_id, group_id, SelectGroup, mutate,
+      [&](Connection& conn, const WorkingGroup& before,
+          const WorkingGroup& changed) -> absl::Status {
+        try {
+          sql::PreparedStatement& ps = conn.Prepare(kUpdateGroup);
+          Binder(ps)
+              .Str(changed.name)
+              .Str(GroupBody(changed))
+              .Instant(changed.update_time)
+              .Str(tenant_id)
+              .Str(group_id)
+              .Int64(before.version);
+          CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "working group"));
+        } catch (const sql::SQLException& e) {
+          return MapSqlException(e, "update group");
+        }
+        if (changed.action_ids == before.action_ids) return absl::OkStatus();
+        return WriteGroupActions(conn, tenant_id, changed);
+      });
 }
 
 absl::StatusOr<std::vector<GroupParticipant>> MysqlProjectsStore::ListParticipants(
@@ -1538,9 +1476,7 @@ absl::StatusOr<std::vector<GroupParticipant>> MysqlProjectsStore::ApplyStep(
               try {
                 sql::PreparedStatement& ps = conn.Prepare(kSelectJoinRequestForUpdate);
                 Binder(ps).Str(tenant_id).Str(join_request_id).Str(group_id);
-                absl::Status st;
-                auto rows = QueryRows<JoinRequest>(ps, ReadJoinRequest, st);
-                CPTS_RETURN_IF_ERROR(st);
+                CPTS_ASSIGN_OR_RETURN(auto rows, QueryRows<JoinRequest>(ps, ReadJoinRequest));
                 if (rows.empty()) return NotFound("join request", join_request_id);
                 request = std::move(rows.front());
               } catch (const sql::SQLException& e) {
@@ -1583,19 +1519,18 @@ absl::StatusOr<std::vector<GroupParticipant>> MysqlProjectsStore::ApplyStep(
 absl::StatusOr<JoinRequest> MysqlProjectsStore::GetJoinRequest(absl::string_view tenant_id,
                                                                absl::string_view join_request_id) {
   std::vector<JoinRequest> rows;
-  if (absl::Status tx = RunInTransaction(pool_,
-                                         [&](Connection& conn) -> absl::Status {
-                                           try {
-                                             sql::PreparedStatement& ps =
-                                                 conn.Prepare(kSelectJoinRequest);
-                                             Binder(ps).Str(tenant_id).Str(join_request_id);
-                                             absl::Status st;
-                                             rows = QueryRows<JoinRequest>(ps, ReadJoinRequest, st);
-                                             return st;
-                                           } catch (const sql::SQLException& e) {
-                                             return MapSqlException(e, "read join request");
-                                           }
-                                         });
+  if (absl::Status tx = RunInTransaction(
+          pool_,
+          [&](Connection& conn) -> absl::Status {
+            try {
+              sql::PreparedStatement& ps = conn.Prepare(kSelectJoinRequest);
+              Binder(ps).Str(tenant_id).Str(join_request_id);
+              CPTS_ASSIGN_OR_RETURN(rows, QueryRows<JoinRequest>(ps, ReadJoinRequest));
+              return absl::OkStatus();
+            } catch (const sql::SQLException& e) {
+              return MapSqlException(e, "read join request");
+            }
+          });
       !tx.ok()) {
     return tx;
   }
@@ -1623,9 +1558,8 @@ absl::StatusOr<std::vector<JoinRequest>> MysqlProjectsStore::ListJoinRequests(
                   .Instant(t)
                   .Str(id)
                   .Int(limit);
-              absl::Status st;
-              out = QueryRows<JoinRequest>(ps, ReadJoinRequest, st);
-              return st;
+              CPTS_ASSIGN_OR_RETURN(out, QueryRows<JoinRequest>(ps, ReadJoinRequest));
+              return absl::OkStatus();
             } catch (const sql::SQLException& e) {
               return MapSqlException(e, "list join requests");
             }
@@ -1677,39 +1611,27 @@ absl::StatusOr<CreateResult<Task>> MysqlProjectsStore::CreateTask(absl::string_v
 absl::StatusOr<Task> MysqlProjectsStore::UpdateTask(absl::string_view tenant_id,
                                                     absl::string_view task_id,
                                                     absl::FunctionRef<absl::Status(Task&)> mutate) {
-  Task out;
-  if (absl::Status tx =
-          RunInTransaction(pool_,
-                           [&](Connection& conn) -> absl::Status {
-                             CPTS_ASSIGN_OR_RETURN(std::optional<Task> t,
-                                                   SelectTask(conn, tenant_id, task_id, true));
-                             if (!t.has_value()) return NotFound("task", task_id);
-                             Task changed = *t;
-                             CPTS_RETURN_IF_ERROR(mutate(changed));
-                             try {
-                               sql::PreparedStatement& ps = conn.Prepare(kUpdateTask);
-                               Binder(ps)
-                                   .Int(N(changed.status))
-                                   .Str(DueSort(changed.due_date))
-                                   .Str(TaskBody(changed))
-                                   .Str(tenant_id)
-                                   .Str(task_id)
-                                   .Int64(t->version);
-                               CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "task"));
-                             } catch (const sql::SQLException& e) {
-                               return MapSqlException(e, "update task");
-                             }
-                             if (changed.assignee_participant_ids != t->assignee_participant_ids) {
-                               CPTS_RETURN_IF_ERROR(WriteAssignees(conn, tenant_id, changed));
-                             }
-                             changed.version = t->version + 1;
-                             out = std::move(changed);
-                             return absl::OkStatus();
-                           });
-      !tx.ok()) {
-    return tx;
-  }
-  return out;
+  return UpdateLocked<Task>(
+      pool_, "task", tenant_id, task_id, SelectTask, mutate,
+      [&](Connection& conn, const Task& before, const Task& changed) -> absl::Status {
+        try {
+          sql::PreparedStatement& ps = conn.Prepare(kUpdateTask);
+          Binder(ps)
+              .Int(N(changed.status))
+              .Str(DueSort(changed.due_date))
+              .Str(TaskBody(changed))
+              .Str(tenant_id)
+              .Str(task_id)
+              .Int64(before.version);
+          CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "task"));
+        } catch (const sql::SQLException& e) {
+          return MapSqlException(e, "update task");
+        }
+        if (changed.assignee_participant_ids == before.assignee_participant_ids) {
+          return absl::OkStatus();
+        }
+        return WriteAssignees(conn, tenant_id, changed);
+      });
 }
 
 absl::StatusOr<std::vector<Task>> MysqlProjectsStore::ListTasks(
@@ -1746,9 +1668,8 @@ absl::StatusOr<std::vector<Task>> MysqlProjectsStore::ListTasks(
                                    .Str(due)
                                    .Str(id)
                                    .Int(limit);
-                               absl::Status st;
-                               out = QueryRows<Task>(ps, ReadTask, st);
-                               return st;
+                               CPTS_ASSIGN_OR_RETURN(out, QueryRows<Task>(ps, ReadTask));
+                               return absl::OkStatus();
                              } catch (const sql::SQLException& e) {
                                return MapSqlException(e, "list tasks");
                              }
@@ -1768,9 +1689,7 @@ absl::StatusOr<CreateResult<Document>> MysqlProjectsStore::CreateDocument(
           if (replay.has_value()) {
             sql::PreparedStatement& ps = conn.Prepare(kSelectDocument);
             Binder(ps).Str(tenant_id).Str(*replay);
-            absl::Status st;
-            auto rows = QueryRows<Document>(ps, ReadDocument, st);
-            CPTS_RETURN_IF_ERROR(st);
+            CPTS_ASSIGN_OR_RETURN(auto rows, QueryRows<Document>(ps, ReadDocument));
             if (rows.empty()) return NotFound("document", *replay);
             result.value = std::move(rows.front());
             result.replayed = true;
@@ -1806,9 +1725,8 @@ absl::StatusOr<std::vector<Document>> MysqlProjectsStore::ListDocuments(
               const absl::Time t = before.has_value() ? before->first : TimeMax();
               const std::string id = before.has_value() ? before->second : std::string(kIdMax);
               Binder(ps).Str(tenant_id).Str(group_id).Instant(t).Instant(t).Str(id).Int(limit);
-              absl::Status st;
-              out = QueryRows<Document>(ps, ReadDocument, st);
-              return st;
+              CPTS_ASSIGN_OR_RETURN(out, QueryRows<Document>(ps, ReadDocument));
+              return absl::OkStatus();
             } catch (const sql::SQLException& e) {
               return MapSqlException(e, "list documents");
             }
@@ -1920,36 +1838,24 @@ absl::StatusOr<std::vector<Meeting>> MysqlProjectsStore::ListMeetings(
 absl::StatusOr<Meeting> MysqlProjectsStore::UpdateMeeting(
     absl::string_view tenant_id, absl::string_view meeting_id,
     absl::FunctionRef<absl::Status(Meeting&)> mutate) {
-  Meeting out;
-  if (absl::Status tx = RunInTransaction(
-          pool_,
-          [&](Connection& conn) -> absl::Status {
-            CPTS_ASSIGN_OR_RETURN(std::optional<Meeting> m,
-                                  SelectMeeting(conn, tenant_id, meeting_id, true));
-            if (!m.has_value()) return NotFound("meeting", meeting_id);
-            Meeting changed = *m;
-            CPTS_RETURN_IF_ERROR(mutate(changed));
-            try {
-              sql::PreparedStatement& ps = conn.Prepare(kUpdateMeeting);
-              Binder(ps)
-                  .Instant(changed.start_time)
-                  .Int(N(changed.state))
-                  .Str(MeetingBody(changed))
-                  .Str(tenant_id)
-                  .Str(meeting_id)
-                  .Int64(m->version);
-              CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "meeting"));
-            } catch (const sql::SQLException& e) {
-              return MapSqlException(e, "update meeting");
-            }
-            changed.version = m->version + 1;
-            out = std::move(changed);
-            return absl::OkStatus();
-          });
-      !tx.ok()) {
-    return tx;
-  }
-  return out;
+  return UpdateLocked<Meeting>(
+      pool_, "meeting", tenant_id, meeting_id, SelectMeeting, mutate,
+      [&](Connection& conn, const Meeting& before, const Meeting& changed) -> absl::Status {
+        try {
+          sql::PreparedStatement& ps = conn.Prepare(kUpdateMeeting);
+          Binder(ps)
+              .Instant(changed.start_time)
+              .Int(N(changed.state))
+              .Str(MeetingBody(changed))
+              .Str(tenant_id)
+              .Str(meeting_id)
+              .Int64(before.version);
+          CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "meeting"));
+        } catch (const sql::SQLException& e) {
+          return MapSqlException(e, "update meeting");
+        }
+        return absl::OkStatus();
+      });
 }
 
 absl::Status MysqlProjectsStore::PutReply(absl::string_view tenant_id, const MeetingReply& reply) {
@@ -1975,19 +1881,18 @@ absl::Status MysqlProjectsStore::PutReply(absl::string_view tenant_id, const Mee
 absl::StatusOr<std::vector<MeetingReply>> MysqlProjectsStore::ListReplies(
     absl::string_view tenant_id, absl::string_view meeting_id) {
   std::vector<MeetingReply> out;
-  if (absl::Status tx = RunInTransaction(pool_,
-                                         [&](Connection& conn) -> absl::Status {
-                                           try {
-                                             sql::PreparedStatement& ps =
-                                                 conn.Prepare(kListReplies);
-                                             Binder(ps).Str(tenant_id).Str(meeting_id);
-                                             absl::Status st;
-                                             out = QueryRows<MeetingReply>(ps, ReadReply, st);
-                                             return st;
-                                           } catch (const sql::SQLException& e) {
-                                             return MapSqlException(e, "list replies");
-                                           }
-                                         });
+  if (absl::Status tx =
+          RunInTransaction(pool_,
+                           [&](Connection& conn) -> absl::Status {
+                             try {
+                               sql::PreparedStatement& ps = conn.Prepare(kListReplies);
+                               Binder(ps).Str(tenant_id).Str(meeting_id);
+                               CPTS_ASSIGN_OR_RETURN(out, QueryRows<MeetingReply>(ps, ReadReply));
+                               return absl::OkStatus();
+                             } catch (const sql::SQLException& e) {
+                               return MapSqlException(e, "list replies");
+                             }
+                           });
       !tx.ok()) {
     return tx;
   }

@@ -71,6 +71,23 @@ absl::StatusOr<absl::Time> TokenTime(const std::string& s) {
   if (!absl::SimpleAtoi(s, &micros)) return FieldError("page_token", "malformed");
   return absl::FromUnixMicros(micros);
 }
+// The (time, id) cursor of a page token; none for the first page.
+using TimeIdCursor = std::optional<std::pair<absl::Time, std::string>>;
+absl::StatusOr<TimeIdCursor> DecodeTimeIdToken(absl::string_view token) {
+  if (token.empty()) return TimeIdCursor();
+  CPTS_ASSIGN_OR_RETURN(std::vector<std::string> parts, DecodeToken(token, 2));
+  CPTS_ASSIGN_OR_RETURN(absl::Time t, TokenTime(parts[0]));
+  return std::make_pair(t, parts[1]);
+}
+
+// A new record of the caller's tenant: a fresh id, created and last updated at `now`.
+template <typename T>
+void StampNew(T& record, const Caller& caller, platform::IdGenerator& ids, absl::Time now) {
+  record.id = ids.NewId();
+  record.tenant_id = caller.tenant_id;
+  record.create_time = now;
+  record.update_time = now;
+}
 
 std::optional<GroupParticipant> CurrentOf(const std::vector<GroupParticipant>& participants,
                                           absl::string_view member_id) {
@@ -150,6 +167,28 @@ absl::StatusOr<std::vector<GroupParticipant>> Projects::ApplyStep(
   return d_.groups.ApplyStep(caller.tenant_id, group_id, join_request_id, mutate);
 }
 
+absl::StatusOr<GroupParticipant> Projects::WriteParticipant(
+    const Caller& caller, absl::string_view group_id, absl::string_view audit_action,
+    absl::Time now,
+    absl::FunctionRef<absl::StatusOr<GroupParticipant>(const std::vector<GroupParticipant>&)>
+        change,
+    absl::string_view audit_details) {
+  CPTS_ASSIGN_OR_RETURN(
+      std::vector<GroupParticipant> written,
+      ApplyStep(caller, group_id, "",
+                [&](const std::vector<GroupParticipant>& ps,
+                    const std::optional<JoinRequest>&) -> absl::StatusOr<GroupRepository::Step> {
+                  CPTS_ASSIGN_OR_RETURN(GroupParticipant p, change(ps));
+                  GroupRepository::Step step;
+                  step.upserts.push_back(p);
+                  step.audit = Audit(caller, "group", group_id, audit_action, now, "",
+                                     audit_details.empty() ? p.id : std::string(audit_details));
+                  return step;
+                }));
+  if (written.empty()) return absl::InternalError("participant not written");
+  return written.front();
+}
+
 std::pair<absl::Time, absl::Time> Projects::YearBounds(int year) const {
   return {absl::FromCivil(absl::CivilDay(year, 1, 1), d_.zone),
           absl::FromCivil(absl::CivilDay(year + 1, 1, 1), d_.zone)};
@@ -163,10 +202,7 @@ absl::StatusOr<std::vector<Mission>> Projects::ListMissions(const Caller& caller
   const absl::Time now = d_.clock.Now();
   std::vector<Mission> seed = DefaultMissions();
   for (Mission& m : seed) {
-    m.id = d_.ids.NewId();
-    m.tenant_id = caller.tenant_id;
-    m.create_time = now;
-    m.update_time = now;
+    StampNew(m, caller, d_.ids, now);
   }
   return d_.missions.ListOrSeedMissions(caller.tenant_id, seed);
 }
@@ -180,10 +216,7 @@ absl::StatusOr<Mission> Projects::CreateMission(const Caller& caller, Mission mi
   // The first mission of a tenant comes after the seed.
   CPTS_RETURN_IF_ERROR(ListMissions(caller).status());
   const absl::Time now = d_.clock.Now();
-  mission.id = d_.ids.NewId();
-  mission.tenant_id = caller.tenant_id;
-  mission.create_time = now;
-  mission.update_time = now;
+  StampNew(mission, caller, d_.ids, now);
   IdempotencyKey k;
   CPTS_ASSIGN_OR_RETURN(CreateResult<Mission> r,
                         d_.missions.CreateMission(mission, KeyOf(key, "CreateMission", k)));
@@ -229,10 +262,7 @@ absl::StatusOr<Action> Projects::CreateAction(const Caller& caller, Action actio
     CPTS_RETURN_IF_ERROR(AddIndicator(ind, action));
   }
   const absl::Time now = d_.clock.Now();
-  action.id = d_.ids.NewId();
-  action.tenant_id = caller.tenant_id;
-  action.create_time = now;
-  action.update_time = now;
+  StampNew(action, caller, d_.ids, now);
   IdempotencyKey k;
   CPTS_ASSIGN_OR_RETURN(CreateResult<Action> r,
                         d_.actions.CreateAction(action, KeyOf(key, "CreateAction", k)));
@@ -475,10 +505,7 @@ absl::StatusOr<WorkingGroup> Projects::CreateWorkingGroup(const Caller& caller, 
     CPTS_RETURN_IF_ERROR(ValidateRequestId(key.request_id, "request_id"));
   CPTS_RETURN_IF_ERROR(NormalizeWorkingGroup(group, "working_group"));
   const absl::Time now = d_.clock.Now();
-  group.id = d_.ids.NewId();
-  group.tenant_id = caller.tenant_id;
-  group.create_time = now;
-  group.update_time = now;
+  StampNew(group, caller, d_.ids, now);
   IdempotencyKey k;
   CPTS_ASSIGN_OR_RETURN(CreateResult<WorkingGroup> r,
                         d_.groups.CreateGroup(group, KeyOf(key, "CreateWorkingGroup", k)));
@@ -572,23 +599,15 @@ absl::StatusOr<GroupParticipant> Projects::AddGroupParticipant(const Caller& cal
   CPTS_RETURN_IF_ERROR(ValidateResourceId(group_id, "group_id"));
   const absl::Time now = d_.clock.Now();
   const std::string id = d_.ids.NewId();
-  CPTS_ASSIGN_OR_RETURN(
-      std::vector<GroupParticipant> written,
-      ApplyStep(caller, group_id, "",
-                [&](const std::vector<GroupParticipant>& ps,
-                    const std::optional<JoinRequest>&) -> absl::StatusOr<GroupRepository::Step> {
-                  const GroupActor actor = ActorFor(caller, ps);
-                  CPTS_ASSIGN_OR_RETURN(GroupParticipant p,
-                                        NewParticipant(actor, group_id, role, participant, now));
-                  p.id = id;
-                  GroupRepository::Step step;
-                  step.upserts.push_back(p);
-                  step.audit = Audit(caller, "group", group_id, "PARTICIPANT_ADDED", now, "",
-                                     absl::StrCat(id, " ", GroupRoleName(role)));
-                  return step;
-                }));
-  if (written.empty()) return absl::InternalError("participant not written");
-  return written.front();
+  return WriteParticipant(
+      caller, group_id, "PARTICIPANT_ADDED", now,
+      [&](const std::vector<GroupParticipant>& ps) -> absl::StatusOr<GroupParticipant> {
+        CPTS_ASSIGN_OR_RETURN(GroupParticipant p, NewParticipant(ActorFor(caller, ps), group_id,
+                                                                 role, participant, now));
+        p.id = id;
+        return p;
+      },
+      absl::StrCat(id, " ", GroupRoleName(role)));
 }
 
 absl::StatusOr<JoinRequest> Projects::RequestToJoin(const Caller& caller,
@@ -695,12 +714,7 @@ absl::StatusOr<Page<JoinRequest>> Projects::ListJoinRequests(const Caller& calle
                         EffectivePageSize(page_size, kDefaultPage, kMaxPage, "page_size"));
   CPTS_ASSIGN_OR_RETURN(GroupView v, LoadGroup(caller, group_id));
   const bool leader = IsLeader(ActorFor(caller, v.participants));
-  std::optional<std::pair<absl::Time, std::string>> before;
-  if (!page_token.empty()) {
-    CPTS_ASSIGN_OR_RETURN(std::vector<std::string> parts, DecodeToken(page_token, 2));
-    CPTS_ASSIGN_OR_RETURN(absl::Time t, TokenTime(parts[0]));
-    before = std::make_pair(t, parts[1]);
-  }
+  CPTS_ASSIGN_OR_RETURN(TimeIdCursor before, DecodeTimeIdToken(page_token));
   Page<JoinRequest> page;
   // A member who is not a leader sees their own requests only (filtered page by page).
   while (true) {
@@ -728,21 +742,10 @@ absl::StatusOr<GroupParticipant> Projects::LeaveGroup(const Caller& caller,
                                                       absl::string_view group_id) {
   CPTS_RETURN_IF_ERROR(ValidateResourceId(group_id, "group_id"));
   const absl::Time now = d_.clock.Now();
-  CPTS_ASSIGN_OR_RETURN(
-      std::vector<GroupParticipant> written,
-      ApplyStep(caller, group_id, "",
-                [&](const std::vector<GroupParticipant>& ps,
-                    const std::optional<JoinRequest>&) -> absl::StatusOr<GroupRepository::Step> {
-                  CPTS_ASSIGN_OR_RETURN(GroupParticipant left,
-                                        projects::LeaveGroup(ActorFor(caller, ps), now));
-                  GroupRepository::Step step;
-                  step.upserts.push_back(left);
-                  step.audit =
-                      Audit(caller, "group", group_id, "PARTICIPANT_LEFT", now, "", left.id);
-                  return step;
-                }));
-  if (written.empty()) return absl::InternalError("participant not written");
-  return written.front();
+  return WriteParticipant(caller, group_id, "PARTICIPANT_LEFT", now,
+                          [&](const std::vector<GroupParticipant>& ps) {
+                            return projects::LeaveGroup(ActorFor(caller, ps), now);
+                          });
 }
 
 absl::StatusOr<GroupParticipant> Projects::AppointReferent(const Caller& caller,
@@ -760,23 +763,15 @@ absl::StatusOr<GroupParticipant> Projects::AppointReferent(const Caller& caller,
     CPTS_ASSIGN_OR_RETURN(active, MemberActive(caller, target->member_id));
   }
   const absl::Time now = d_.clock.Now();
-  CPTS_ASSIGN_OR_RETURN(
-      std::vector<GroupParticipant> written,
-      ApplyStep(caller, group_id, "",
-                [&](const std::vector<GroupParticipant>& ps,
-                    const std::optional<JoinRequest>&) -> absl::StatusOr<GroupRepository::Step> {
-                  const GroupParticipant* t = FindParticipant(ps, participant_id);
-                  if (t == nullptr) return absl::NotFoundError("participant not found");
-                  GroupParticipant p = *t;
-                  CPTS_RETURN_IF_ERROR(projects::AppointReferent(ActorFor(caller, ps), active, p));
-                  GroupRepository::Step step;
-                  step.upserts.push_back(p);
-                  step.audit =
-                      Audit(caller, "group", group_id, "REFERENT_APPOINTED", now, "", p.id);
-                  return step;
-                }));
-  if (written.empty()) return absl::InternalError("participant not written");
-  return written.front();
+  return WriteParticipant(
+      caller, group_id, "REFERENT_APPOINTED", now,
+      [&](const std::vector<GroupParticipant>& ps) -> absl::StatusOr<GroupParticipant> {
+        const GroupParticipant* t = FindParticipant(ps, participant_id);
+        if (t == nullptr) return absl::NotFoundError("participant not found");
+        GroupParticipant p = *t;
+        CPTS_RETURN_IF_ERROR(projects::AppointReferent(ActorFor(caller, ps), active, p));
+        return p;
+      });
 }
 
 absl::StatusOr<GroupParticipant> Projects::StepDown(const Caller& caller,
@@ -784,31 +779,23 @@ absl::StatusOr<GroupParticipant> Projects::StepDown(const Caller& caller,
                                                     absl::string_view participant_id) {
   CPTS_RETURN_IF_ERROR(ValidateResourceId(group_id, "group_id"));
   const absl::Time now = d_.clock.Now();
-  CPTS_ASSIGN_OR_RETURN(
-      std::vector<GroupParticipant> written,
-      ApplyStep(
-          caller, group_id, "",
-          [&](const std::vector<GroupParticipant>& ps,
-              const std::optional<JoinRequest>&) -> absl::StatusOr<GroupRepository::Step> {
-            const GroupActor actor = ActorFor(caller, ps);
-            std::string id(participant_id);
-            if (id.empty()) {
-              if (!actor.participation.has_value()) {
-                return absl::FailedPreconditionError("caller is not a participant of the group");
-              }
-              id = actor.participation->id;
-            }
-            const GroupParticipant* t = FindParticipant(ps, id);
-            if (t == nullptr) return absl::NotFoundError("participant not found");
-            GroupParticipant p = *t;
-            CPTS_RETURN_IF_ERROR(projects::StepDown(actor, p));
-            GroupRepository::Step step;
-            step.upserts.push_back(p);
-            step.audit = Audit(caller, "group", group_id, "REFERENT_STEPPED_DOWN", now, "", p.id);
-            return step;
-          }));
-  if (written.empty()) return absl::InternalError("participant not written");
-  return written.front();
+  return WriteParticipant(
+      caller, group_id, "REFERENT_STEPPED_DOWN", now,
+      [&](const std::vector<GroupParticipant>& ps) -> absl::StatusOr<GroupParticipant> {
+        const GroupActor actor = ActorFor(caller, ps);
+        std::string id(participant_id);
+        if (id.empty()) {
+          if (!actor.participation.has_value()) {
+            return absl::FailedPreconditionError("caller is not a participant of the group");
+          }
+          id = actor.participation->id;
+        }
+        const GroupParticipant* t = FindParticipant(ps, id);
+        if (t == nullptr) return absl::NotFoundError("participant not found");
+        GroupParticipant p = *t;
+        CPTS_RETURN_IF_ERROR(projects::StepDown(actor, p));
+        return p;
+      });
 }
 
 // =========================================================================================
@@ -935,12 +922,7 @@ absl::StatusOr<Page<Document>> Projects::ListDocuments(const Caller& caller,
                         EffectivePageSize(page_size, kDefaultPage, kMaxPage, "page_size"));
   CPTS_ASSIGN_OR_RETURN(GroupView v, LoadGroup(caller, group_id));
   CPTS_RETURN_IF_ERROR(RequireGroupReader(caller, v.participants));
-  std::optional<std::pair<absl::Time, std::string>> before;
-  if (!page_token.empty()) {
-    CPTS_ASSIGN_OR_RETURN(std::vector<std::string> parts, DecodeToken(page_token, 2));
-    CPTS_ASSIGN_OR_RETURN(absl::Time t, TokenTime(parts[0]));
-    before = std::make_pair(t, parts[1]);
-  }
+  CPTS_ASSIGN_OR_RETURN(TimeIdCursor before, DecodeTimeIdToken(page_token));
   CPTS_ASSIGN_OR_RETURN(std::vector<Document> rows,
                         d_.documents.ListDocuments(caller.tenant_id, group_id, before, size + 1));
   Page<Document> page;
@@ -965,11 +947,8 @@ absl::StatusOr<Meeting> Projects::ScheduleMeeting(const Caller& caller, Meeting 
       CheckGroupPermission(ActorFor(caller, v.participants), GroupStep::kManageMeetings));
   const absl::Time now = d_.clock.Now();
   CPTS_ASSIGN_OR_RETURN(Meeting m, NewMeeting(std::move(meeting), v.group, now));
-  m.id = d_.ids.NewId();
-  m.tenant_id = caller.tenant_id;
+  StampNew(m, caller, d_.ids, now);
   m.group_id = v.group.id;
-  m.create_time = now;
-  m.update_time = now;
   IdempotencyKey k;
   CPTS_ASSIGN_OR_RETURN(CreateResult<Meeting> r,
                         d_.meetings.CreateMeeting(m, KeyOf(key, "ScheduleMeeting", k)));
@@ -985,12 +964,7 @@ absl::StatusOr<Page<Meeting>> Projects::ListMeetings(const Caller& caller,
                                                      const MeetingQuery& query) {
   CPTS_ASSIGN_OR_RETURN(int size,
                         EffectivePageSize(query.page_size, kDefaultPage, kMaxPage, "page_size"));
-  std::optional<std::pair<absl::Time, std::string>> after;
-  if (!query.page_token.empty()) {
-    CPTS_ASSIGN_OR_RETURN(std::vector<std::string> parts, DecodeToken(query.page_token, 2));
-    CPTS_ASSIGN_OR_RETURN(absl::Time t, TokenTime(parts[0]));
-    after = std::make_pair(t, parts[1]);
-  }
+  CPTS_ASSIGN_OR_RETURN(TimeIdCursor after, DecodeTimeIdToken(query.page_token));
   MeetingRepository::Filter f;
   f.group_id = query.group_id;
   f.start_after = query.start_after;
@@ -1007,50 +981,44 @@ absl::StatusOr<Page<Meeting>> Projects::ListMeetings(const Caller& caller,
   return page;
 }
 
+absl::StatusOr<Meeting> Projects::ManageMeeting(
+    const Caller& caller, absl::string_view meeting_id,
+    absl::FunctionRef<absl::Status(Meeting&, absl::Time)> change) {
+  CPTS_ASSIGN_OR_RETURN(Meeting m, GetMeeting(caller, meeting_id));
+  CPTS_ASSIGN_OR_RETURN(GroupView v, LoadGroup(caller, m.group_id));
+  CPTS_RETURN_IF_ERROR(
+      CheckGroupPermission(ActorFor(caller, v.participants), GroupStep::kManageMeetings));
+  const absl::Time now = d_.clock.Now();
+  return d_.meetings.UpdateMeeting(caller.tenant_id, meeting_id, [&](Meeting& x) -> absl::Status {
+    CPTS_RETURN_IF_ERROR(change(x, now));
+    x.update_time = now;
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<Meeting> Projects::RescheduleMeeting(const Caller& caller,
                                                     absl::string_view meeting_id, absl::Time start,
                                                     absl::Time end,
                                                     const std::optional<MeetingLocation>& location,
                                                     absl::string_view etag) {
-  CPTS_ASSIGN_OR_RETURN(Meeting m, GetMeeting(caller, meeting_id));
-  CPTS_ASSIGN_OR_RETURN(GroupView v, LoadGroup(caller, m.group_id));
-  CPTS_RETURN_IF_ERROR(
-      CheckGroupPermission(ActorFor(caller, v.participants), GroupStep::kManageMeetings));
-  const absl::Time now = d_.clock.Now();
-  return d_.meetings.UpdateMeeting(caller.tenant_id, meeting_id, [&](Meeting& x) -> absl::Status {
+  return ManageMeeting(caller, meeting_id, [&](Meeting& x, absl::Time now) -> absl::Status {
     CPTS_RETURN_IF_ERROR(CheckEtag(etag, x.version));
-    CPTS_RETURN_IF_ERROR(Reschedule(start, end, location, now, x));
-    x.update_time = now;
-    return absl::OkStatus();
+    return Reschedule(start, end, location, now, x);
   });
 }
 
 absl::StatusOr<Meeting> Projects::CancelMeeting(const Caller& caller, absl::string_view meeting_id,
                                                 absl::string_view reason, absl::string_view etag) {
-  CPTS_ASSIGN_OR_RETURN(Meeting m, GetMeeting(caller, meeting_id));
-  CPTS_ASSIGN_OR_RETURN(GroupView v, LoadGroup(caller, m.group_id));
-  CPTS_RETURN_IF_ERROR(
-      CheckGroupPermission(ActorFor(caller, v.participants), GroupStep::kManageMeetings));
-  const absl::Time now = d_.clock.Now();
-  return d_.meetings.UpdateMeeting(caller.tenant_id, meeting_id, [&](Meeting& x) -> absl::Status {
+  return ManageMeeting(caller, meeting_id, [&](Meeting& x, absl::Time now) -> absl::Status {
     CPTS_RETURN_IF_ERROR(CheckEtag(etag, x.version));
-    CPTS_RETURN_IF_ERROR(Cancel(reason, now, x));
-    x.update_time = now;
-    return absl::OkStatus();
+    return Cancel(reason, now, x);
   });
 }
 
 absl::StatusOr<Meeting> Projects::AttachMinutes(const Caller& caller, absl::string_view meeting_id,
                                                 Minutes minutes) {
-  CPTS_ASSIGN_OR_RETURN(Meeting m, GetMeeting(caller, meeting_id));
-  CPTS_ASSIGN_OR_RETURN(GroupView v, LoadGroup(caller, m.group_id));
-  CPTS_RETURN_IF_ERROR(
-      CheckGroupPermission(ActorFor(caller, v.participants), GroupStep::kManageMeetings));
-  const absl::Time now = d_.clock.Now();
-  return d_.meetings.UpdateMeeting(caller.tenant_id, meeting_id, [&](Meeting& x) -> absl::Status {
-    CPTS_RETURN_IF_ERROR(projects::AttachMinutes(minutes, caller.subject, now, x));
-    x.update_time = now;
-    return absl::OkStatus();
+  return ManageMeeting(caller, meeting_id, [&](Meeting& x, absl::Time now) {
+    return projects::AttachMinutes(minutes, caller.subject, now, x);
   });
 }
 
@@ -1204,12 +1172,7 @@ absl::StatusOr<Page<ParticipationEntry>> Projects::ListParticipationHistory(
   }
   CPTS_ASSIGN_OR_RETURN(int size,
                         EffectivePageSize(page_size, kDefaultPage, kMaxPage, "page_size"));
-  std::optional<std::pair<absl::Time, std::string>> before;
-  if (!page_token.empty()) {
-    CPTS_ASSIGN_OR_RETURN(std::vector<std::string> parts, DecodeToken(page_token, 2));
-    CPTS_ASSIGN_OR_RETURN(absl::Time t, TokenTime(parts[0]));
-    before = std::make_pair(t, parts[1]);
-  }
+  CPTS_ASSIGN_OR_RETURN(TimeIdCursor before, DecodeTimeIdToken(page_token));
   CPTS_ASSIGN_OR_RETURN(
       std::vector<AttendanceRepository::HeldSheet> rows,
       d_.attendance.ListSheetsOfMember(caller.tenant_id, member_id, before, size + 1));

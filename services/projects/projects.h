@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -225,6 +226,11 @@ class Projects {
     std::vector<GroupParticipant> participants;
   };
   absl::StatusOr<GroupView> LoadGroup(const Caller& caller, absl::string_view group_id);
+  // Changes meeting `meeting_id` as a manager of its group: `change` gets the meeting and the
+  // time now, then the update time is set to it.
+  absl::StatusOr<Meeting> ManageMeeting(
+      const Caller& caller, absl::string_view meeting_id,
+      absl::FunctionRef<absl::Status(Meeting&, absl::Time)> change);
   absl::Status RequireCoordinator(const Caller& caller, absl::string_view what) const;
   absl::Status RequireGroupReader(const Caller& caller,
                                   const std::vector<GroupParticipant>& participants) const;
@@ -235,6 +241,14 @@ class Projects {
       absl::FunctionRef<absl::StatusOr<GroupRepository::Step>(const std::vector<GroupParticipant>&,
                                                               const std::optional<JoinRequest>&)>
           mutate);
+  // A group step writing the one participant `change` makes from the current ones, audited as
+  // `audit_action` on the group with `audit_details` (default: the participant's id).
+  absl::StatusOr<GroupParticipant> WriteParticipant(
+      const Caller& caller, absl::string_view group_id, absl::string_view audit_action,
+      absl::Time now,
+      absl::FunctionRef<absl::StatusOr<GroupParticipant>(const std::vector<GroupParticipant>&)>
+          change,
+      absl::string_view audit_details = "");
   absl::StatusOr<AttendanceSheet> MutateSheet(
       const Caller& caller, absl::string_view meeting_id, absl::string_view audit_action,
       absl::string_view reason,

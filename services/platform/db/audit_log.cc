@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "services/platform/core/json.h"
 #include "services/platform/db/sql_errors.h"
 
 namespace cpts::platform::db {
@@ -158,6 +159,13 @@ absl::StatusOr<std::vector<AuditRecord>> ListAudit(Connection& conn, std::string
   } catch (const sql::SQLException& e) {
     return MapSqlException(e, "list audit_log");
   }
+}
+
+std::string AuditSummaryJson(std::string_view summary) {
+  std::string out = "{\"summary\":";
+  AppendJsonString(out, summary);
+  out += "}";
+  return out;
 }
 
 }  // namespace cpts::platform::db

@@ -35,6 +35,10 @@ struct AuditRecord {
 // otherwise the mapped database error.
 absl::Status AppendAudit(Connection& conn, const AuditRecord& record);
 
+// A details document holding only a free-text summary: {"summary": "..."} (read back with
+// JSON_VALUE(details, '$.summary')).
+std::string AuditSummaryJson(std::string_view summary);
+
 // For tests and history views: the newest `limit` (1..1000) records of one resource of one
 // tenant, newest first.
 absl::StatusOr<std::vector<AuditRecord>> ListAudit(Connection& conn, std::string_view tenant_id,

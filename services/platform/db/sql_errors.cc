@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -73,5 +74,23 @@ bool IsRetryableTransactionError(const absl::Status& s) {
 namespace internal {
 uint64_t ConnectionErrorsOnThisThread() { return connection_errors_on_this_thread; }
 }  // namespace internal
+
+absl::Status MapDuplicate(
+    const sql::SQLException& e, std::string_view what,
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>> messages_by_key) {
+  absl::Status status = MapSqlException(e, what);
+  if (!absl::IsAlreadyExists(status)) return status;
+  const absl::string_view text(e.what());
+  for (const auto& [key, message] : messages_by_key) {
+    if (absl::StrContains(text, absl::StrCat("'", key, "'"))) {
+      return absl::AlreadyExistsError(message);
+    }
+  }
+  return status;
+}
+
+absl::Status NotFound(absl::string_view what, absl::string_view id) {
+  return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
+}
 
 }  // namespace cpts::platform::db

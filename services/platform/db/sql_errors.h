@@ -3,9 +3,12 @@
 #include <cppconn/exception.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace cpts::platform::db {
 
@@ -26,6 +29,16 @@ namespace cpts::platform::db {
 //   anything else                                      -> Internal
 // `what` names the operation and prefixes the message.
 absl::Status MapSqlException(const sql::SQLException& e, std::string_view what);
+
+// MapSqlException, with the message of a duplicate of the unique key named `key` replaced by
+// `message` (the server's message quotes the duplicate values; ours says which rule was
+// broken). A duplicate of another key keeps MapSqlException's status.
+absl::Status MapDuplicate(
+    const sql::SQLException& e, std::string_view what,
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>> messages_by_key);
+
+// The NotFound status of a store for a missing row: "<what> <id> not found".
+absl::Status NotFound(absl::string_view what, absl::string_view id);
 
 // True for the Aborted statuses MapSqlException produces for deadlocks and lock wait timeouts
 // (recognised by a payload, so a domain-level Aborted such as an etag mismatch is not retried).

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "services/platform/db/audit_log.h"
 #include "services/platform/testing/status_matchers.h"
 
 namespace cpts::platform::db {
@@ -63,6 +64,30 @@ TEST(MapSqlExceptionTest, EverythingElseIsInternal) {
               StatusIs(absl::StatusCode::kInternal, "Table 'x' doesn't exist"));
   EXPECT_THAT(MapSqlException(sql::SQLException("no code"), "op"),
               StatusIs(absl::StatusCode::kInternal, "op: no code"));
+}
+
+TEST(MapDuplicateTest, NamesTheBrokenRuleOfAKnownKey) {
+  const sql::SQLException dup("Duplicate entry 't-1' for key 'things_by_name'", "23000", 1062);
+  EXPECT_THAT(
+      MapDuplicate(dup, "insert thing",
+                   {{"other", "other: taken"}, {"things_by_name", "thing.name: already used"}}),
+      StatusIs(absl::StatusCode::kAlreadyExists, "thing.name: already used"));
+  // Another key keeps MapSqlException's status; so does another error.
+  EXPECT_THAT(MapDuplicate(dup, "insert thing", {{"things_by_code", "thing.code: taken"}}),
+              StatusIs(absl::StatusCode::kAlreadyExists, "insert thing: Duplicate entry"));
+  EXPECT_THAT(MapDuplicate(sql::SQLException("deadlock", "40001", 1213), "insert thing",
+                           {{"things_by_name", "thing.name: already used"}}),
+              StatusIs(absl::StatusCode::kAborted));
+}
+
+TEST(NotFoundTest, NamesWhatAndId) {
+  EXPECT_THAT(NotFound("working group", "g-1"),
+              StatusIs(absl::StatusCode::kNotFound, "working group g-1 not found"));
+}
+
+TEST(AuditSummaryJsonTest, QuotesTheSummary) {
+  EXPECT_EQ(AuditSummaryJson("renamed \"A\""), "{\"summary\":\"renamed \\\"A\\\"\"}");
+  EXPECT_EQ(AuditSummaryJson(""), "{\"summary\":\"\"}");
 }
 
 }  // namespace

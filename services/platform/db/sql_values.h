@@ -13,10 +13,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -148,5 +152,21 @@ class RowReader {
   unsigned column_ = 0;
   absl::Status status_;
 };
+
+// Runs the query of `ps` and converts every row with `read` (a callable taking the
+// sql::ResultSet on the row and returning absl::StatusOr<T>); stops at the first error. The
+// caller catches sql::SQLException.
+template <typename T, typename ReadFn>
+absl::StatusOr<std::vector<T>> QueryRows(sql::PreparedStatement& ps, ReadFn read) {
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  std::vector<T> out;
+  out.reserve(rs->rowsCount());
+  while (rs->next()) {
+    absl::StatusOr<T> row = read(*rs);
+    if (!row.ok()) return row.status();
+    out.push_back(*std::move(row));
+  }
+  return out;
+}
 
 }  // namespace cpts::platform::db

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -263,6 +264,41 @@ TEST_F(SqlValuesTest, RecordsTheFirstUnreadableValueAsInternal) {
   EXPECT_THAT(
       read_status("SELECT m FROM v WHERE id = 3", [](RowReader& r) { r.Message<FakeMessage>(); }),
       StatusIs(absl::StatusCode::kInternal, "column 1 is not a message"));
+}
+
+TEST_F(SqlValuesTest, QueryRowsReadsEveryRowAndStopsAtTheFirstError) {
+  ASSERT_THAT(Run([](Connection& conn) {
+                conn.Prepare("INSERT INTO v (id) VALUES (10), (11), (12)").executeUpdate();
+                return absl::OkStatus();
+              }),
+              IsOk());
+  std::vector<int> ids;
+  EXPECT_THAT(Run([&](Connection& conn) -> absl::Status {
+                sql::PreparedStatement& ps =
+                    conn.Prepare("SELECT id FROM v WHERE id BETWEEN 10 AND 12 ORDER BY id");
+                absl::StatusOr<std::vector<int>> rows =
+                    QueryRows<int>(ps, [](const sql::ResultSet& rs) -> absl::StatusOr<int> {
+                      return RowReader(rs).Int();
+                    });
+                if (!rows.ok()) return rows.status();
+                ids = *std::move(rows);
+                return absl::OkStatus();
+              }),
+              IsOk());
+  EXPECT_THAT(ids, ::testing::ElementsAre(10, 11, 12));
+  int calls = 0;
+  EXPECT_THAT(Run([&](Connection& conn) -> absl::Status {
+                sql::PreparedStatement& ps =
+                    conn.Prepare("SELECT id FROM v WHERE id BETWEEN 10 AND 12 ORDER BY id");
+                return QueryRows<int>(ps,
+                                      [&](const sql::ResultSet&) -> absl::StatusOr<int> {
+                                        ++calls;
+                                        return absl::InternalError("unreadable");
+                                      })
+                    .status();
+              }),
+              StatusIs(absl::StatusCode::kInternal, "unreadable"));
+  EXPECT_EQ(calls, 1);
 }
 
 TEST_F(SqlValuesTest, IdempotencyKeysReplayRefuseAndRace) {
