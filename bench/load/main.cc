@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "bench/access/access_scenarios.h"
 #include "bench/load/bench_scenarios.h"
 #include "bench/load/load_generator.h"
 #include "bench/load/scenarios.h"
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
   cpts::bench::ScenarioRegistry registry;
   cpts::bench::RegisterRawScenario(registry);
   cpts::bench::RegisterBenchScenarios(registry);
-  // Services register their scenarios here, e.g. RegisterAccessScenarios(registry).
+  // Services register their scenarios here.
+  cpts::bench::RegisterAccessScenarios(registry);
 
   const std::string name = absl::GetFlag(FLAGS_scenario);
   if (name.empty() || name == "list") {
