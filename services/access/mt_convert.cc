@@ -1,6 +1,8 @@
 #include "services/access/mt_convert.h"
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/access/mt_validators.h"
@@ -228,6 +230,29 @@ void ToProto(const MtIndicators& in, absl::CivilDay start, absl::CivilDay end,
   out->set_closed_other(in.closed_other);
   if (in.median_wait.has_value()) DurationToProto(*in.median_wait, out->mutable_median_wait());
   if (in.p90_wait.has_value()) DurationToProto(*in.p90_wait, out->mutable_p90_wait());
+}
+
+std::vector<CommuneLink> LinksFromProto(const v1::Territory& in) {
+  std::vector<CommuneLink> out;
+  out.reserve(static_cast<std::size_t>(in.links_size()));
+  for (const v1::CommuneLink& link : in.links()) {
+    out.push_back(
+        CommuneLink{.a = link.commune_a(), .b = link.commune_b(), .distance = link.distance()});
+  }
+  return out;
+}
+
+void ToProto(const TerritoryLinks& in, v1::Territory* out) {
+  for (const CommuneLink& link : in.links) {
+    v1::CommuneLink* l = out->add_links();
+    l->set_commune_a(link.a);
+    l->set_commune_b(link.b);
+    l->set_distance(link.distance);
+  }
+  out->set_updated_by(in.updated_by);
+  if (in.update_time != absl::InfinitePast()) {
+    TimeToProto(in.update_time, out->mutable_update_time());
+  }
 }
 
 }  // namespace cpts::access

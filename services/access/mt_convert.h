@@ -4,6 +4,8 @@
 // mt_indicators.h). Input conversions validate what the proto cannot express (enum values
 // out of range, impossible dates) and name the field; the domain validates the rest.
 
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -13,6 +15,7 @@
 #include "services/access/mt_indicators.h"
 #include "services/access/mt_matching.h"
 #include "services/access/mt_model.h"
+#include "services/access/mt_store.h"
 
 namespace cpts::access {
 
@@ -20,6 +23,9 @@ namespace cpts::access {
 absl::StatusOr<MtRequest> FromProto(const v1::MtRequest& in);
 // DeclareGpCapacity's gp_capacity: the declared fields only.
 absl::StatusOr<GpCapacity> FromProto(const v1::GpCapacity& in);
+
+// UpdateTerritory's territory: the links only, as sent (the desk validates them).
+std::vector<CommuneLink> LinksFromProto(const v1::Territory& in);
 
 absl::StatusOr<PriorityClass> PriorityClassFromProto(int value, absl::string_view field);
 absl::StatusOr<MtState> MtStateFromProto(int value, absl::string_view field);
@@ -30,6 +36,7 @@ absl::StatusOr<absl::CivilDay> DayFromProto(const common::v1::Date& date, absl::
 void ToProto(const MtRequest& in, v1::MtRequest* out);
 void ToProto(const GpCapacity& in, v1::GpCapacity* out);
 void ToProto(const GpSuggestion& in, v1::GpSuggestion* out);
+void ToProto(const TerritoryLinks& in, v1::Territory* out);
 void ToProto(const MtIndicators& in, absl::CivilDay start, absl::CivilDay end,
              absl::Time compute_time, v1::MtIndicators* out);
 

@@ -1,9 +1,13 @@
 #include "services/access/mt_desk.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <map>
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -104,11 +108,104 @@ absl::Status ValidateStepInput(const MtStepInput& input, bool reason_required) {
   return NormalizeReason(input.reason, "reason", reason_required).status();
 }
 
+// Validates and normalises UpdateTerritory's links (see mt_desk.h): a < b, sorted,
+// duplicates merged keeping the shortest distance.
+absl::StatusOr<std::vector<CommuneLink>> NormalizeTerritoryLinks(std::vector<CommuneLink> links) {
+  if (links.size() > static_cast<std::size_t>(kMaxTerritoryLinks)) {
+    return absl::InvalidArgumentError(absl::StrCat("territory.links: at most ", kMaxTerritoryLinks,
+                                                   " links, got ", links.size()));
+  }
+  std::map<std::pair<std::string, std::string>, double> merged;
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    const std::string field = absl::StrCat("territory.links[", i, "]");
+    CommuneLink& link = links[i];
+    if (absl::StripAsciiWhitespace(link.a).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".commune_a: required"));
+    }
+    if (absl::StripAsciiWhitespace(link.b).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".commune_b: required"));
+    }
+    CPTS_ASSIGN_OR_RETURN(std::string a,
+                          NormalizeCommuneFilter(link.a, absl::StrCat(field, ".commune_a")));
+    CPTS_ASSIGN_OR_RETURN(std::string b,
+                          NormalizeCommuneFilter(link.b, absl::StrCat(field, ".commune_b")));
+    if (a == b) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".commune_b: links commune ", a, " to itself"));
+    }
+    if (!std::isfinite(link.distance) || link.distance <= 0 ||
+        link.distance > kMaxTerritoryDistance) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".distance: must be a finite number > 0 and <= ", kMaxTerritoryDistance));
+    }
+    if (b < a) std::swap(a, b);
+    auto [it, inserted] = merged.try_emplace({std::move(a), std::move(b)}, link.distance);
+    if (!inserted) it->second = std::min(it->second, link.distance);
+  }
+  std::vector<CommuneLink> out;
+  out.reserve(merged.size());
+  for (const auto& [key, distance] : merged) {
+    out.push_back(CommuneLink{.a = key.first, .b = key.second, .distance = distance});
+  }
+  return out;
+}
+
 }  // namespace
 
 MtDesk::MtDesk(MtRequestRepository& requests, GpCapacityRepository& capacities,
                const AccessDeps& deps, MtDeskOptions options)
     : requests_(requests), capacities_(capacities), deps_(deps), options_(std::move(options)) {}
+
+MtDesk::MtDesk(MtRequestRepository& requests, GpCapacityRepository& capacities,
+               TerritoryRepository& territories, const AccessDeps& deps, MtDeskOptions options)
+    : requests_(requests),
+      capacities_(capacities),
+      territories_(&territories),
+      deps_(deps),
+      options_(std::move(options)) {}
+
+absl::StatusOr<Territory> MtDesk::TenantTerritory(absl::string_view tenant_id) {
+  if (territories_ == nullptr) return options_.territory;
+  // Loaded per call: a tenant has at most kMaxTerritoryLinks links.
+  CPTS_ASSIGN_OR_RETURN(TerritoryLinks stored, territories_->GetTerritoryLinks(tenant_id));
+  std::vector<std::string> communes;
+  communes.reserve(stored.links.size() * 2);
+  for (const CommuneLink& link : stored.links) {
+    communes.push_back(link.a);
+    communes.push_back(link.b);
+  }
+  absl::StatusOr<Territory> territory = Territory::Create(std::move(communes), stored.links);
+  if (!territory.ok()) {
+    return absl::InternalError(
+        absl::StrCat("stored territory is invalid: ", territory.status().message()));
+  }
+  return territory;
+}
+
+absl::StatusOr<TerritoryLinks> MtDesk::UpdateTerritory(const Principal& caller,
+                                                       std::vector<CommuneLink> links) {
+  if (!caller.HasRole(roles::kCoordinator)) {
+    return absl::PermissionDeniedError("only a coordinator updates the territory");
+  }
+  CPTS_ASSIGN_OR_RETURN(std::vector<CommuneLink> normalized,
+                        NormalizeTerritoryLinks(std::move(links)));
+  if (territories_ == nullptr) {
+    return absl::FailedPreconditionError("this server keeps no territory");
+  }
+  TerritoryLinks territory;
+  territory.links = std::move(normalized);
+  territory.updated_by = caller.subject;
+  territory.update_time = deps_.clock.Now();
+  return territories_->PutTerritoryLinks(caller.tenant_id, territory);
+}
+
+absl::StatusOr<TerritoryLinks> MtDesk::GetTerritory(const Principal& caller) {
+  if (!IsStaff(caller)) {
+    return absl::PermissionDeniedError("only coordinator and triage_nurse read the territory");
+  }
+  if (territories_ == nullptr) return TerritoryLinks{};
+  return territories_->GetTerritoryLinks(caller.tenant_id);
+}
 
 absl::CivilDay MtDesk::Today() const { return absl::ToCivilDay(deps_.clock.Now(), deps_.zone); }
 
@@ -428,8 +525,9 @@ absl::StatusOr<std::vector<GpSuggestion>> MtDesk::ProposeMatch(const Principal& 
     for (GpCapacity& c : page) capacities.push_back(std::move(c));
     if (last) break;
   }
+  CPTS_ASSIGN_OR_RETURN(const Territory territory, TenantTerritory(caller.tenant_id));
   std::vector<GpSuggestion> ranked =
-      RankGps(request, capacities, options_.territory, today, /*max_suggestions=*/0);
+      RankGps(request, capacities, territory, today, /*max_suggestions=*/0);
   std::vector<GpSuggestion> out;
   for (GpSuggestion& s : ranked) {
     if (static_cast<int>(out.size()) >= max) break;

@@ -45,6 +45,9 @@ inline constexpr char kTriageNurseRole[] = "triage_nurse";
 
 enum class MtView { kBasic, kFull };
 
+inline constexpr int kMaxTerritoryLinks = 5000;
+inline constexpr double kMaxTerritoryDistance = 10000;
+
 struct MtQueueQuery {
   int page_size = 0;
   std::string page_token{};
@@ -106,6 +109,10 @@ class MtDesk final {
   // Everything referenced must outlive the desk. Thread-safe.
   MtDesk(MtRequestRepository& requests, GpCapacityRepository& capacities, const AccessDeps& deps,
          MtDeskOptions options = {});
+  // With a territory repository: ProposeMatch ranks by the tenant's stored commune links
+  // (UpdateTerritory) instead of options.territory.
+  MtDesk(MtRequestRepository& requests, GpCapacityRepository& capacities,
+         TerritoryRepository& territories, const AccessDeps& deps, MtDeskOptions options = {});
 
   // SubmitMtRequest. RESOURCE_EXHAUSTED past the public form rate limit; PERMISSION_DENIED
   // when a public_form caller submits another origin; validation errors as
@@ -140,6 +147,16 @@ class MtDesk final {
   absl::StatusOr<std::vector<GpSuggestion>> ProposeMatch(const platform::auth::Principal& caller,
                                                          absl::string_view id, int max_suggestions);
 
+  // UpdateTerritory: coordinator. Replaces the tenant's commune links, validated and
+  // normalised, fields named "territory.links[i].<field>": commune_a and commune_b INSEE
+  // codes (trimmed, upper-cased), different; distance > 0, finite, at most
+  // kMaxTerritoryDistance; at most kMaxTerritoryLinks links. Each link is stored with a < b;
+  // duplicates keep the shortest distance. FAILED_PRECONDITION without a territory repository.
+  absl::StatusOr<TerritoryLinks> UpdateTerritory(const platform::auth::Principal& caller,
+                                                 std::vector<CommuneLink> links);
+  // GetTerritory: coordinator or triage_nurse.
+  absl::StatusOr<TerritoryLinks> GetTerritory(const platform::auth::Principal& caller);
+
   // DeclareGpCapacity: the GP for themselves or a coordinator. FAILED_PRECONDITION when the
   // GP is not an active member whose profession is MEDECIN_GENERALISTE.
   absl::StatusOr<GpCapacity> DeclareCapacity(const platform::auth::Principal& caller,
@@ -169,9 +186,11 @@ class MtDesk final {
                                       const std::optional<GpCapacity>& eligibility);
   MtRequest ForCaller(const platform::auth::Principal& caller, MtRequest request) const;
   absl::CivilDay Today() const;
+  absl::StatusOr<Territory> TenantTerritory(absl::string_view tenant_id);
 
   MtRequestRepository& requests_;
   GpCapacityRepository& capacities_;
+  TerritoryRepository* territories_ = nullptr;
   const AccessDeps& deps_;
   MtDeskOptions options_;
 

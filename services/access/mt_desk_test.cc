@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <latch>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -97,7 +99,7 @@ class MtDeskTest : public ::testing::Test {
     MtDeskOptions options;
     options.public_form_burst = 2;
     options.public_form_refill = absl::Minutes(10);
-    desk_ = std::make_unique<MtDesk>(*store_, *store_, *deps_, options);
+    desk_ = std::make_unique<MtDesk>(*store_, *store_, *store_, *deps_, options);
     directory_.Put(tenant_,
                    membership::MemberProfile{
                        .member_id = "gp-1",
@@ -231,6 +233,25 @@ TEST_F(MtDeskTest, SubmitIsIdempotentAndFlagsDuplicates) {
   auto c = desk_->Submit(Caller({"member"}, "nurse-m"), Form("Dupont"), "");
   ASSERT_THAT(c.status(), IsOk());
   EXPECT_THAT(c->possible_duplicate_ids, IsEmpty());
+}
+
+TEST_F(MtDeskTest, TwoCallersMayUseTheSameRequestId) {
+  auto nurse = desk_->Submit(Nurse(), Form("Dupont"), "req-shared");
+  ASSERT_THAT(nurse.status(), IsOk());
+  // Another caller of the tenant, another patient, the same key: its own request.
+  auto member =
+      desk_->Submit(Caller({"member"}, "nurse-m", "user:nurse-m"), Form("Martin"), "req-shared");
+  ASSERT_THAT(member.status(), IsOk());
+  EXPECT_NE(member->id, nurse->id);
+  EXPECT_EQ(member->patient.family_name, "Martin");
+  // Each retry replays the caller's own request.
+  auto again = desk_->Submit(Nurse(), Form("Dupont"), "req-shared");
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->id, nurse->id);
+  again =
+      desk_->Submit(Caller({"member"}, "nurse-m", "user:nurse-m"), Form("Martin"), "req-shared");
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->id, member->id);
 }
 
 TEST_F(MtDeskTest, ReadsAreAuditedAndDeniedReadsToo) {
@@ -436,6 +457,97 @@ TEST_F(MtDeskTest, QueueTokensPageWithoutRepeats) {
   EXPECT_EQ(CountAudit(submitted[3], audit_actions::kMtRequestRead, "ok"), 1);
   EXPECT_THAT(desk_->ListQueue(Gp("gp-1"), {}).status(),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(MtDeskTest, ProposeMatchRanksByTheTenantsTerritory) {
+  directory_.Put(tenant_, membership::MemberProfile{
+                              .member_id = "gp-3",
+                              .status = membership::MemberStatus::kActive,
+                              .profession_code = membership::client::kGeneralPractitionerProfession,
+                              .commune_insee_codes = {"77100"}});
+  // gp-1 practises in the patient's commune (77288), gp-2 next door (77350), gp-3 two steps
+  // away (77100). Capacities are the reverse of the expected order, so that only the
+  // territory can explain it.
+  GpCapacity exact = Capacity("gp-1", 1);
+  GpCapacity adjacent = Capacity("gp-2", 3);
+  adjacent.communes = {"77350"};
+  GpCapacity two_steps = Capacity("gp-3", 9);
+  two_steps.communes = {"77100"};
+  ASSERT_THAT(desk_->DeclareCapacity(Coordinator(), exact, "").status(), IsOk());
+  ASSERT_THAT(desk_->DeclareCapacity(Coordinator(), adjacent, "").status(), IsOk());
+  ASSERT_THAT(desk_->DeclareCapacity(Coordinator(), two_steps, "").status(), IsOk());
+  auto r = desk_->Submit(Nurse(), Form(), "");
+  ASSERT_THAT(r.status(), IsOk());
+
+  auto ids = [](const std::vector<GpSuggestion>& s) {
+    std::vector<std::string> out;
+    out.reserve(s.size());
+    for (const GpSuggestion& g : s) out.push_back(g.gp_member_id);
+    return out;
+  };
+  // No territory yet: commune match, then the most capacity left.
+  auto suggestions = desk_->ProposeMatch(Nurse(), r->id, 0);
+  ASSERT_THAT(suggestions.status(), IsOk());
+  EXPECT_THAT(ids(*suggestions), ElementsAre("gp-1", "gp-3", "gp-2"));
+
+  // Links in any order and case; a duplicate keeps the shortest distance.
+  auto updated = desk_->UpdateTerritory(Coordinator(),
+                                        {CommuneLink{.a = "77350", .b = "77288", .distance = 4},
+                                         CommuneLink{.a = " 77350 ", .b = "77100", .distance = 1},
+                                         CommuneLink{.a = "77288", .b = "77350", .distance = 1}});
+  ASSERT_THAT(updated.status(), IsOk());
+  ASSERT_EQ(updated->links.size(), 2U);
+  EXPECT_EQ(updated->links[0].a, "77100");
+  EXPECT_EQ(updated->links[0].b, "77350");
+  EXPECT_EQ(updated->links[1].a, "77288");
+  EXPECT_EQ(updated->links[1].b, "77350");
+  EXPECT_EQ(updated->links[1].distance, 1.0);
+  EXPECT_EQ(updated->updated_by, "user:coord");
+
+  suggestions = desk_->ProposeMatch(Nurse(), r->id, 0);
+  ASSERT_THAT(suggestions.status(), IsOk());
+  ASSERT_THAT(ids(*suggestions), ElementsAre("gp-1", "gp-2", "gp-3"));
+  EXPECT_TRUE((*suggestions)[0].commune_match);
+  EXPECT_FALSE((*suggestions)[1].commune_match);
+  EXPECT_EQ((*suggestions)[1].nearest_commune_insee, "77350");
+  EXPECT_EQ((*suggestions)[1].distance, 1.0);
+  EXPECT_EQ((*suggestions)[2].nearest_commune_insee, "77100");
+  EXPECT_EQ((*suggestions)[2].distance, 2.0);
+
+  // The nurse reads the territory; only a coordinator changes it.
+  auto read = desk_->GetTerritory(Nurse());
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_EQ(read->links.size(), 2U);
+  EXPECT_THAT(desk_->UpdateTerritory(Nurse(), {}).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(desk_->GetTerritory(Gp("gp-1")).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(MtDeskTest, UpdateTerritoryValidatesAndNamesTheField) {
+  auto update = [&](const CommuneLink& link) {
+    return desk_->UpdateTerritory(Coordinator(), {CommuneLink{.a = "77288", .b = "77350"}, link})
+        .status();
+  };
+  EXPECT_THAT(update({.a = "7728", .b = "77350", .distance = 1}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "territory.links[1].commune_a"));
+  EXPECT_THAT(update({.a = "77288", .b = "", .distance = 1}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "territory.links[1].commune_b"));
+  EXPECT_THAT(update({.a = "77288", .b = "77288", .distance = 1}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "territory.links[1].commune_b"));
+  for (const double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    EXPECT_THAT(update({.a = "77288", .b = "77100", .distance = bad}),
+                StatusIs(absl::StatusCode::kInvalidArgument, "territory.links[1].distance"))
+        << bad;
+  }
+  std::vector<CommuneLink> too_many(kMaxTerritoryLinks + 1,
+                                    CommuneLink{.a = "77288", .b = "77350", .distance = 1});
+  EXPECT_THAT(desk_->UpdateTerritory(Coordinator(), too_many).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "territory.links"));
+  // Nothing was stored.
+  auto read = desk_->GetTerritory(Coordinator());
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_THAT(read->links, IsEmpty());
 }
 
 }  // namespace

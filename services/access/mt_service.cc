@@ -204,6 +204,22 @@ void RegisterMtService(platform::RpcServer& server, Svc* svc, MtDesk& desk,
                     resp->set_next_page_token(page.next_page_token);
                     return absl::OkStatus();
                   });
+  server.AddUnary(svc, &Svc::RequestUpdateTerritory, "UpdateTerritory", coordinator,
+                  [&desk](const CallContext& c, const v1::UpdateTerritoryRequest& req,
+                          v1::UpdateTerritoryResponse* resp) -> absl::Status {
+                    CPTS_ASSIGN_OR_RETURN(
+                        TerritoryLinks out,
+                        desk.UpdateTerritory(c.principal, LinksFromProto(req.territory())));
+                    ToProto(out, resp->mutable_territory());
+                    return absl::OkStatus();
+                  });
+  server.AddUnary(svc, &Svc::RequestGetTerritory, "GetTerritory", staff,
+                  [&desk](const CallContext& c, const v1::GetTerritoryRequest& /*req*/,
+                          v1::GetTerritoryResponse* resp) -> absl::Status {
+                    CPTS_ASSIGN_OR_RETURN(TerritoryLinks out, desk.GetTerritory(c.principal));
+                    ToProto(out, resp->mutable_territory());
+                    return absl::OkStatus();
+                  });
   server.AddUnary(
       svc, &Svc::RequestGetMtIndicators, "GetMtIndicators", reporters,
       [&desk, &clock](const CallContext& c, const v1::GetMtIndicatorsRequest& req,

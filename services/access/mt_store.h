@@ -26,6 +26,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "services/access/mt_indicators.h"
+#include "services/access/mt_matching.h"
 #include "services/access/mt_model.h"
 #include "services/access/mt_priority.h"
 #include "services/access/mt_workflow.h"
@@ -46,7 +47,7 @@ struct MtSubmitKeys {
   // Keyed hash of MtDuplicateKeyMaterial: open requests of the tenant with the same key are
   // flagged as possible duplicates.
   std::string duplicate_key{};
-  // The client's idempotency key; empty = none.
+  // The client's idempotency key, scoped by (tenant, caller subject); empty = none.
   std::string request_id{};
   // Keyed hash of the normalised submission, to tell a retry from a reused key.
   std::string fingerprint{};
@@ -79,7 +80,8 @@ class MtRequestRepository {
   // Stores a request already through ApplyMtStep(kSubmit) (id, tenant, state RECEIVED, one
   // SUBMIT transition), after filling its possible_duplicate_ids with the open requests of
   // the tenant with the same keys.duplicate_key. With keys.request_id already used in the
-  // tenant: the first request (replayed = true) when keys.fingerprint matches, else
+  // tenant by the same caller (request.submitted_by; another caller's key never collides): the
+  // first request (replayed = true) when keys.fingerprint matches, else
   // InvalidArgument("request_id: ..."). Audits `audit` (create) unless replayed, where it
   // audits a read.
   virtual absl::StatusOr<MtCreateResult> CreateMtRequest(const MtRequest& request,
@@ -158,6 +160,28 @@ class GpCapacityRepository {
   virtual absl::StatusOr<std::vector<GpCapacity>> ListGpCapacities(
       absl::string_view tenant_id, const GpCapacityFilter& filter,
       absl::string_view after_gp_member_id, int limit) = 0;
+};
+
+// The tenant's commune links (UpdateTerritory / GetTerritory), already validated and
+// normalised by the desk: a < b, no duplicates.
+struct TerritoryLinks {
+  std::vector<CommuneLink> links{};  // sorted by (a, b)
+  std::string updated_by{};
+  absl::Time update_time = absl::InfinitePast();  // InfinitePast() = never set
+};
+
+class TerritoryRepository {
+ public:
+  virtual ~TerritoryRepository() = default;
+
+  // Replaces the tenant's links by `territory.links` (all or nothing) and records
+  // updated_by / update_time. Returns what GetTerritoryLinks then returns.
+  virtual absl::StatusOr<TerritoryLinks> PutTerritoryLinks(absl::string_view tenant_id,
+                                                           const TerritoryLinks& territory) = 0;
+
+  // The tenant's links sorted by (a, b); no links and update_time InfinitePast() when the
+  // tenant never set any.
+  virtual absl::StatusOr<TerritoryLinks> GetTerritoryLinks(absl::string_view tenant_id) = 0;
 };
 
 }  // namespace cpts::access

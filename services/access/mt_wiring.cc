@@ -16,7 +16,7 @@ class MtHalf final {
  public:
   // Copies `deps` (its references must outlive this object; the struct itself may not).
   explicit MtHalf(const AccessDeps& deps)
-      : deps_(deps), store_(deps_.pool, deps_.cipher), desk_(store_, store_, deps_) {}
+      : deps_(deps), store_(deps_.pool, deps_.cipher), desk_(store_, store_, store_, deps_) {}
   MtHalf(const MtHalf&) = delete;
   MtHalf& operator=(const MtHalf&) = delete;
   ~MtHalf() {

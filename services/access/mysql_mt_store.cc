@@ -90,7 +90,8 @@ UPDATE mt_requests SET
 WHERE tenant_id = ? AND id = ? AND version = ?)sql";
 
 constexpr std::string_view kSelectByRequestId = R"sql(
-SELECT id, request_fingerprint FROM mt_requests WHERE tenant_id = ? AND request_id = ?)sql";
+SELECT id, request_fingerprint FROM mt_requests
+WHERE tenant_id = ? AND submitted_by = ? AND request_id = ?)sql";
 
 constexpr std::string_view kSelectDuplicates = R"sql(
 SELECT id FROM mt_requests
@@ -191,6 +192,25 @@ constexpr std::string_view kGiveBackPlace = R"sql(
 UPDATE gp_capacities SET remaining_count = LEAST(declared_count, remaining_count + 1),
   update_time = ?, version = version + 1
 WHERE tenant_id = ? AND gp_member_id = ?)sql";
+
+// --- Territory ----------------------------------------------------------------------------
+
+constexpr std::string_view kDeleteTerritoryLinks = R"sql(
+DELETE FROM mt_territory_links WHERE tenant_id = ?)sql";
+
+constexpr std::string_view kInsertTerritoryLink = R"sql(
+INSERT INTO mt_territory_links (tenant_id, commune_a, commune_b, distance) VALUES (?, ?, ?, ?))sql";
+
+constexpr std::string_view kUpsertTerritory = R"sql(
+INSERT INTO mt_territories (tenant_id, updated_by, update_time) VALUES (?, ?, ?)
+ON DUPLICATE KEY UPDATE updated_by = VALUES(updated_by), update_time = VALUES(update_time))sql";
+
+constexpr std::string_view kSelectTerritory = R"sql(
+SELECT updated_by, update_time FROM mt_territories WHERE tenant_id = ?)sql";
+
+constexpr std::string_view kSelectTerritoryLinks = R"sql(
+SELECT commune_a, commune_b, distance FROM mt_territory_links WHERE tenant_id = ?
+ORDER BY commune_a, commune_b)sql";
 
 // =========================================================================================
 // Helpers (binding and reading: services/platform/db/sql_values.h).
@@ -465,6 +485,36 @@ absl::StatusOr<GpCapacity> LoadCapacity(Connection& conn, absl::string_view tena
   return RowToCapacity(*rs);
 }
 
+absl::StatusOr<TerritoryLinks> LoadTerritory(Connection& conn, absl::string_view tenant) {
+  TerritoryLinks out;
+  {
+    auto& ps = conn.Prepare(kSelectTerritory);
+    Binder(ps).Str(tenant);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    if (rs->next()) {
+      RowReader row(*rs);
+      out.updated_by = row.Str();
+      out.update_time = row.Instant();
+      CPTS_RETURN_IF_ERROR(row.status());
+    }
+  }
+  auto& ps = conn.Prepare(kSelectTerritoryLinks);
+  Binder(ps).Str(tenant);
+  CPTS_ASSIGN_OR_RETURN(
+      out.links,
+      QueryRows<CommuneLink>(ps, [](const sql::ResultSet& rs) -> absl::StatusOr<CommuneLink> {
+        RowReader row(rs);
+        CommuneLink link;
+        link.a = row.Str();
+        link.b = row.Str();
+        CPTS_RETURN_IF_ERROR(row.status());
+        // RowReader has no floating point reader: column 3 directly.
+        link.distance = static_cast<double>(rs.getDouble(3));
+        return link;
+      }));
+  return out;
+}
+
 }  // namespace
 
 // =========================================================================================
@@ -480,7 +530,7 @@ absl::StatusOr<MtCreateResult> MysqlMtStore::CreateMtRequest(const MtRequest& re
       result = MtCreateResult{};
       if (!keys.request_id.empty()) {
         auto& ps = conn.Prepare(kSelectByRequestId);
-        Binder(ps).Str(request.tenant_id).Str(keys.request_id);
+        Binder(ps).Str(request.tenant_id).Str(request.submitted_by).Str(keys.request_id);
         std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
         if (rs->next()) {
           const std::string id = rs->getString(1).asStdString();
@@ -887,6 +937,56 @@ absl::StatusOr<std::vector<GpCapacity>> MysqlMtStore::ListGpCapacities(
       return absl::OkStatus();
     } catch (const sql::SQLException& e) {
       return MapSqlException(e, "ListGpCapacities");
+    }
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+// =========================================================================================
+// TerritoryRepository
+// =========================================================================================
+
+absl::StatusOr<TerritoryLinks> MysqlMtStore::PutTerritoryLinks(absl::string_view tenant_id,
+                                                               const TerritoryLinks& territory) {
+  TerritoryLinks result;
+  absl::Status status = RunInTransaction(pool_, [&](Connection& conn) -> absl::Status {
+    try {
+      {
+        // Locks the tenant's territory row first: concurrent replacements are serialised.
+        auto& ps = conn.Prepare(kUpsertTerritory);
+        Binder(ps).Str(tenant_id).Str(territory.updated_by).Instant(territory.update_time);
+        ps.executeUpdate();
+      }
+      {
+        auto& ps = conn.Prepare(kDeleteTerritoryLinks);
+        Binder(ps).Str(tenant_id);
+        ps.executeUpdate();
+      }
+      for (const CommuneLink& link : territory.links) {
+        auto& ps = conn.Prepare(kInsertTerritoryLink);
+        Binder(ps).Str(tenant_id).Str(link.a).Str(link.b);
+        ps.setDouble(4, link.distance);
+        ps.executeUpdate();
+      }
+      CPTS_ASSIGN_OR_RETURN(result, LoadTerritory(conn, tenant_id));
+      return absl::OkStatus();
+    } catch (const sql::SQLException& e) {
+      return MapSqlException(e, "PutTerritoryLinks");
+    }
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<TerritoryLinks> MysqlMtStore::GetTerritoryLinks(absl::string_view tenant_id) {
+  TerritoryLinks result;
+  absl::Status status = RunInTransaction(pool_, [&](Connection& conn) -> absl::Status {
+    try {
+      CPTS_ASSIGN_OR_RETURN(result, LoadTerritory(conn, tenant_id));
+      return absl::OkStatus();
+    } catch (const sql::SQLException& e) {
+      return MapSqlException(e, "GetTerritoryLinks");
     }
   });
   if (!status.ok()) return status;

@@ -31,7 +31,9 @@ class FieldCipher;
 
 namespace cpts::access {
 
-class MysqlMtStore final : public MtRequestRepository, public GpCapacityRepository {
+class MysqlMtStore final : public MtRequestRepository,
+                           public GpCapacityRepository,
+                           public TerritoryRepository {
  public:
   // `pool` connects to a schema migrated with {PlatformMigrations(), MtMigrations()}; `pool`
   // and `cipher` must outlive the store. Thread-safe.
@@ -68,6 +70,11 @@ class MysqlMtStore final : public MtRequestRepository, public GpCapacityReposito
                                                            const GpCapacityFilter& filter,
                                                            absl::string_view after_gp_member_id,
                                                            int limit) override;
+
+  // TerritoryRepository
+  absl::StatusOr<TerritoryLinks> PutTerritoryLinks(absl::string_view tenant_id,
+                                                   const TerritoryLinks& territory) override;
+  absl::StatusOr<TerritoryLinks> GetTerritoryLinks(absl::string_view tenant_id) override;
 
  private:
   platform::db::ConnectionPool& pool_;

@@ -258,6 +258,48 @@ TEST_F(MtStoreTest, IdempotentCreateByRequestId) {
   EXPECT_EQ(queue->size(), 1U);
 }
 
+TEST_F(MtStoreTest, RequestIdIsScopedByCaller) {
+  const MtSubmitKeys keys{.duplicate_key = "", .request_id = "req-shared", .fingerprint = "fp-1"};
+  const MtRequest mine = Submitted("Durand", T(0));
+  auto first = store_->CreateMtRequest(mine, keys, Audit(audit_actions::kMtRequestCreate));
+  ASSERT_THAT(first.status(), IsOk());
+  EXPECT_FALSE(first->replayed);
+
+  // Another caller, same key, even with another submission: a new request, not a collision.
+  MtRequest theirs = Submitted("Martin", T(1));
+  theirs.submitted_by = "user:partner";
+  MtSubmitKeys their_keys = keys;
+  their_keys.fingerprint = "fp-other";
+  auto second = store_->CreateMtRequest(theirs, their_keys, Audit(audit_actions::kMtRequestCreate));
+  ASSERT_THAT(second.status(), IsOk());
+  EXPECT_FALSE(second->replayed);
+  EXPECT_EQ(second->request.id, theirs.id);
+
+  // Each caller's retry replays its own request.
+  MtRequest my_retry = Submitted("Durand", T(5));
+  auto replay = store_->CreateMtRequest(my_retry, keys, Audit(audit_actions::kMtRequestCreate));
+  ASSERT_THAT(replay.status(), IsOk());
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->request.id, mine.id);
+  MtRequest their_retry = Submitted("Martin", T(6));
+  their_retry.submitted_by = "user:partner";
+  replay = store_->CreateMtRequest(their_retry, their_keys, Audit(audit_actions::kMtRequestCreate));
+  ASSERT_THAT(replay.status(), IsOk());
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->request.id, theirs.id);
+
+  // Subjects are compared byte for byte: "USER:PARTNER" is yet another caller.
+  MtRequest upper = Submitted("Bernard", T(7));
+  upper.submitted_by = "USER:PARTNER";
+  auto third = store_->CreateMtRequest(upper, their_keys, Audit(audit_actions::kMtRequestCreate));
+  ASSERT_THAT(third.status(), IsOk());
+  EXPECT_FALSE(third->replayed);
+
+  auto queue = store_->ListMtQueue(tenant_, {}, std::nullopt, 10, nullptr);
+  ASSERT_THAT(queue.status(), IsOk());
+  EXPECT_EQ(queue->size(), 3U);
+}
+
 TEST_F(MtStoreTest, FlagsPossibleDuplicatesAmongOpenRequests) {
   const MtRequest a = Create(Submitted("Petit", T(0)), "dup-key-A");
   const MtRequest other = Create(Submitted("Grand", T(1)), "dup-key-B");
@@ -519,6 +561,77 @@ TEST_F(MtStoreTest, CapacitiesFilterAndPage) {
   EXPECT_EQ((*by_class)[0].gp_member_id, "gp-c");
   EXPECT_THAT(store_->GetGpCapacity(tenant_, "nobody").status(),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(MtStoreTest, TerritoryLinksRoundTripReplaceAndTenantIsolation) {
+  // Never set: no links, no update time.
+  auto empty = store_->GetTerritoryLinks(tenant_);
+  ASSERT_THAT(empty.status(), IsOk());
+  EXPECT_THAT(empty->links, IsEmpty());
+  EXPECT_EQ(empty->update_time, absl::InfinitePast());
+
+  TerritoryLinks first;
+  first.links = {CommuneLink{.a = "33063", .b = "33281", .distance = 12.5},
+                 CommuneLink{.a = "2A004", .b = "33063", .distance = 1}};
+  first.updated_by = "user:coord";
+  first.update_time = T(10);
+  auto put = store_->PutTerritoryLinks(tenant_, first);
+  ASSERT_THAT(put.status(), IsOk());
+  auto read = store_->GetTerritoryLinks(tenant_);
+  ASSERT_THAT(read.status(), IsOk());
+  // Sorted by (a, b); distances kept exactly.
+  ASSERT_EQ(read->links.size(), 2U);
+  EXPECT_EQ(read->links[0].a, "2A004");
+  EXPECT_EQ(read->links[0].b, "33063");
+  EXPECT_EQ(read->links[0].distance, 1.0);
+  EXPECT_EQ(read->links[1].a, "33063");
+  EXPECT_EQ(read->links[1].b, "33281");
+  EXPECT_EQ(read->links[1].distance, 12.5);
+  EXPECT_EQ(read->updated_by, "user:coord");
+  EXPECT_EQ(read->update_time, T(10));
+  EXPECT_EQ(put->links.size(), 2U);
+
+  // Another tenant sees nothing of it, and its own links do not touch this tenant's.
+  const std::string other = NextId("tenant");
+  auto theirs = store_->GetTerritoryLinks(other);
+  ASSERT_THAT(theirs.status(), IsOk());
+  EXPECT_THAT(theirs->links, IsEmpty());
+  TerritoryLinks other_links;
+  other_links.links = {CommuneLink{.a = "75056", .b = "92012", .distance = 3}};
+  other_links.updated_by = "user:other";
+  other_links.update_time = T(11);
+  ASSERT_THAT(store_->PutTerritoryLinks(other, other_links).status(), IsOk());
+
+  // Replace: the previous set is gone, not merged.
+  TerritoryLinks second;
+  second.links = {CommuneLink{.a = "33000", .b = "33281", .distance = 2}};
+  second.updated_by = "user:coord2";
+  second.update_time = T(20);
+  ASSERT_THAT(store_->PutTerritoryLinks(tenant_, second).status(), IsOk());
+  read = store_->GetTerritoryLinks(tenant_);
+  ASSERT_THAT(read.status(), IsOk());
+  ASSERT_EQ(read->links.size(), 1U);
+  EXPECT_EQ(read->links[0].a, "33000");
+  EXPECT_EQ(read->links[0].b, "33281");
+  EXPECT_EQ(read->links[0].distance, 2.0);
+  EXPECT_EQ(read->updated_by, "user:coord2");
+  EXPECT_EQ(read->update_time, T(20));
+
+  theirs = store_->GetTerritoryLinks(other);
+  ASSERT_THAT(theirs.status(), IsOk());
+  ASSERT_EQ(theirs->links.size(), 1U);
+  EXPECT_EQ(theirs->links[0].a, "75056");
+  EXPECT_EQ(theirs->updated_by, "user:other");
+
+  // An empty set clears the links.
+  TerritoryLinks cleared;
+  cleared.updated_by = "user:coord";
+  cleared.update_time = T(30);
+  ASSERT_THAT(store_->PutTerritoryLinks(tenant_, cleared).status(), IsOk());
+  read = store_->GetTerritoryLinks(tenant_);
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_THAT(read->links, IsEmpty());
+  EXPECT_EQ(read->update_time, T(30));
 }
 
 }  // namespace

@@ -95,9 +95,21 @@ TEST_F(AccessIdempotencyE2e, SubmitMtRequestRetriedGivesOneRequest) {
   // The same key for another patient is a client bug: refused, nothing stored.
   v1::SubmitMtRequestRequest other = req;
   other.mutable_mt_request()->mutable_patient()->set_given_name("Bertille");
-  const grpc::Status st = access_->SubmitMtRequest(Ctx(partner).get(), other, &again);
+  grpc::Status st = access_->SubmitMtRequest(Ctx(partner).get(), other, &again);
   EXPECT_EQ(st.error_code(), StatusCode::INVALID_ARGUMENT) << st.error_message();
   EXPECT_EQ(Count("mt_requests"), "1");
+
+  // Keys are per caller: another partner of the tenant with the same key gets its own request.
+  const std::string other_partner = Token({"partner"}, "", "partner-cpam");
+  v1::SubmitMtRequestResponse theirs;
+  st = access_->SubmitMtRequest(Ctx(other_partner).get(), other, &theirs);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_NE(theirs.mt_request().id(), *ids.begin());
+  EXPECT_EQ(Count("mt_requests"), "2");
+  st = access_->SubmitMtRequest(Ctx(other_partner).get(), other, &again);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(again.mt_request().id(), theirs.mt_request().id());
+  EXPECT_EQ(Count("mt_requests"), "2");
 }
 
 TEST_F(AccessIdempotencyE2e, PublishAndBookRetriedGiveOneResult) {

@@ -38,12 +38,12 @@ class AccessMtE2e : public AccessE2e {
     return absl::ToCivilDay(absl::Now(), paris);
   }
 
-  void Declare(const std::string& gp, int count) {
+  void Declare(const std::string& gp, int count, const std::string& commune = kCommunes[0]) {
     v1::DeclareGpCapacityRequest req;
     auto* c = req.mutable_gp_capacity();
     c->set_declared_count(count);
     SetDay(Today() + 90, c->mutable_valid_until());
-    c->add_communes(kCommunes[0]);
+    c->add_communes(commune);
     c->add_priority_classes(v1::PRIORITY_CLASS_P1_ALD);
     c->add_priority_classes(v1::PRIORITY_CLASS_P2_AGE);
     c->add_priority_classes(v1::PRIORITY_CLASS_P3_FRAGILE);
@@ -236,6 +236,104 @@ TEST_F(AccessMtE2e, RolesAreEnforcedAndTheQueueIsOrdered) {
   v1::DeclareGpCapacityResponse declared;
   st = access_->DeclareGpCapacity(Ctx(Token({"member"}, nurse)).get(), declare, &declared);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+}
+
+TEST_F(AccessMtE2e, UpdateTerritoryRanksTheNearestCommuneFirst) {
+  const std::string far_gp = CreateActiveMember("MEDECIN_GENERALISTE", {kCommunes[2]});
+  // Patient in kCommunes[0]: gp_ practises there, other_gp_ next door, far_gp two steps
+  // away. Capacities are the reverse of the expected order.
+  Declare(gp_, 1, kCommunes[0]);
+  Declare(other_gp_, 3, kCommunes[1]);
+  Declare(far_gp, 9, kCommunes[2]);
+  const v1::MtRequest submitted = Submit("Rivière", /*ald=*/false);
+  ASSERT_FALSE(submitted.id().empty());
+
+  v1::UpdateTerritoryRequest update;
+  auto* link = update.mutable_territory()->add_links();
+  link->set_commune_a(kCommunes[1]);
+  link->set_commune_b(kCommunes[0]);
+  link->set_distance(4.5);
+  link = update.mutable_territory()->add_links();
+  link->set_commune_a(kCommunes[1]);
+  link->set_commune_b(kCommunes[2]);
+  link->set_distance(6);
+  v1::UpdateTerritoryResponse updated;
+  grpc::Status st = access_->UpdateTerritory(Ctx(Token({"coordinator"})).get(), update, &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(updated.territory().links_size(), 2);
+  EXPECT_FALSE(updated.territory().updated_by().empty());
+  EXPECT_TRUE(updated.territory().has_update_time());
+
+  v1::GetTerritoryResponse read;
+  st = access_->GetTerritory(Ctx(Token({"triage_nurse"})).get(), v1::GetTerritoryRequest(), &read);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(read.territory().links_size(), 2);
+
+  v1::ProposeMatchRequest propose;
+  propose.set_mt_request_id(submitted.id());
+  v1::ProposeMatchResponse suggestions;
+  st = access_->ProposeMatch(Ctx(Token({"coordinator"})).get(), propose, &suggestions);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(suggestions.suggestions_size(), 3);
+  EXPECT_EQ(suggestions.suggestions(0).gp_member_id(), gp_);
+  EXPECT_TRUE(suggestions.suggestions(0).commune_match());
+  EXPECT_EQ(suggestions.suggestions(1).gp_member_id(), other_gp_);
+  EXPECT_FALSE(suggestions.suggestions(1).commune_match());
+  EXPECT_EQ(suggestions.suggestions(1).nearest_commune_insee(), kCommunes[1]);
+  EXPECT_EQ(suggestions.suggestions(2).gp_member_id(), far_gp);
+  EXPECT_EQ(suggestions.suggestions(2).nearest_commune_insee(), kCommunes[2]);
+
+  // Replaced, not merged: without the links, capacity decides after the commune match.
+  st = access_->UpdateTerritory(Ctx(Token({"coordinator"})).get(), v1::UpdateTerritoryRequest(),
+                                &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(updated.territory().links_size(), 0);
+  st = access_->ProposeMatch(Ctx(Token({"coordinator"})).get(), propose, &suggestions);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(suggestions.suggestions_size(), 3);
+  EXPECT_EQ(suggestions.suggestions(1).gp_member_id(), far_gp);
+}
+
+TEST_F(AccessMtE2e, UpdateTerritoryRefusesBadLinksAndNonCoordinators) {
+  v1::UpdateTerritoryRequest update;
+  auto* link = update.mutable_territory()->add_links();
+  link->set_commune_a(kCommunes[0]);
+  link->set_commune_b(kCommunes[1]);
+  link->set_distance(0);
+  v1::UpdateTerritoryResponse updated;
+  grpc::Status st = access_->UpdateTerritory(Ctx(Token({"coordinator"})).get(), update, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_TRUE(absl::StrContains(st.error_message(), "territory.links[0].distance"))
+      << st.error_message();
+
+  link->set_distance(2);
+  link->set_commune_b(kCommunes[0]);
+  st = access_->UpdateTerritory(Ctx(Token({"coordinator"})).get(), update, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_TRUE(absl::StrContains(st.error_message(), "territory.links[0].commune_b"))
+      << st.error_message();
+
+  link->set_commune_b("not-insee");
+  st = access_->UpdateTerritory(Ctx(Token({"coordinator"})).get(), update, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_TRUE(absl::StrContains(st.error_message(), "territory.links[0].commune_b"))
+      << st.error_message();
+
+  // A valid territory, but from a member or a triage nurse: refused.
+  link->set_commune_b(kCommunes[1]);
+  st = access_->UpdateTerritory(Ctx(Token({"member"}, gp_)).get(), update, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  st = access_->UpdateTerritory(Ctx(Token({"triage_nurse"})).get(), update, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  v1::GetTerritoryResponse read;
+  st = access_->GetTerritory(Ctx(Token({"member"}, gp_)).get(), v1::GetTerritoryRequest(), &read);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+
+  // Nothing was stored.
+  st = access_->GetTerritory(Ctx(Token({"coordinator"})).get(), v1::GetTerritoryRequest(), &read);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(read.territory().links_size(), 0);
+  EXPECT_FALSE(read.territory().has_update_time());
 }
 
 }  // namespace
