@@ -406,6 +406,7 @@ TEST_F(MtDeskTest, ConcurrentAcceptMatchTakesOnePlace) {
   std::latch start(kThreads);
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       start.arrive_and_wait();

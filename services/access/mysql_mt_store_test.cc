@@ -342,6 +342,7 @@ TEST_F(MtStoreTest, QueuePagesInPriorityOrderWithoutGapsOrRepeats) {
     after = MtQueueKeyOf(rows->back());
   }
   std::vector<std::string> expected_ids;
+  expected_ids.reserve(expected.size());
   for (const MtRequest& r : expected) expected_ids.push_back(r.id);
   EXPECT_EQ(seen, expected_ids);
   EXPECT_EQ(expected.front().priority_class, PriorityClass::kP1Ald);
@@ -430,6 +431,7 @@ TEST_F(MtStoreTest, ConcurrentAcceptsTakeExactlyOnePlace) {
   std::atomic<int> ok{0};
   std::atomic<int> refused{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       start.arrive_and_wait();
@@ -463,6 +465,7 @@ TEST_F(MtStoreTest, ConcurrentAcceptsOfDifferentRequestsNeverOverbook) {
   std::latch start(static_cast<std::ptrdiff_t>(ids.size()));
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(ids.size());
   for (const std::string& id : ids) {
     threads.emplace_back([&, id] {
       start.arrive_and_wait();

@@ -132,6 +132,7 @@ TEST_F(AccessMtE2e, SubmitTriageMatchAcceptOncePlaceAndCount) {
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
   const std::string gp_token = Token({"member"}, gp_);
+  threads.reserve(kCalls);
   for (int i = 0; i < kCalls; ++i) {
     threads.emplace_back([&] {
       start.arrive_and_wait();
