@@ -28,7 +28,6 @@ std::vector<std::string> DbArgs(const platform::db::DbConfig& c) {
 
 }  // namespace
 
-const std::vector<std::string> AccessE2e::kCommunes = {"33529", "33051", "33063"};
 std::unique_ptr<access::v1::AccessService::Stub> AccessE2e::access_;
 std::unique_ptr<membership::v1::MembershipService::Stub> AccessE2e::membership_;
 

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,7 +65,7 @@ class AccessE2e : public ::testing::Test {
   static testing::ServiceProcess& access_server();
 
   // Communes of every test tenant's territory (Gironde, synthetic use).
-  static const std::vector<std::string> kCommunes;
+  static constexpr std::array<const char*, 3> kCommunes = {"33529", "33051", "33063"};
 
   static std::unique_ptr<access::v1::AccessService::Stub> access_;
   static std::unique_ptr<membership::v1::MembershipService::Stub> membership_;
