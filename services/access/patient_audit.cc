@@ -48,7 +48,7 @@ absl::Status AuditPatientDenied(platform::db::ConnectionPool& pool,
     --cut;
   }
   r.reason = std::string(message.substr(0, cut));
-  const absl::Status written = platform::db::RunInTransaction(
+  absl::Status written = platform::db::RunInTransaction(
       pool, [&](platform::db::Connection& conn) { return platform::db::AppendAudit(conn, r); });
   if (!written.ok()) return written;
   return denial;
