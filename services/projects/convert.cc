@@ -9,9 +9,28 @@
 namespace cpts::projects {
 namespace {
 
+// The domain enumerations mirror the proto ones number for number: a new proto enumerator
+// without its domain twin (or the reverse) stops the build here instead of being refused,
+// or misread, at run time. `last` below is always the enumerator checked here.
+static_assert(static_cast<int>(MissionKind::kOptional) == v1::MissionKind_MAX);
+static_assert(static_cast<int>(ActionStatus::kDone) == v1::ActionStatus_MAX);
+static_assert(static_cast<int>(IndicatorKind::kResult) == v1::IndicatorKind_MAX);
+static_assert(static_cast<int>(IndicatorSource::kMeetings) == v1::IndicatorSource_MAX);
+static_assert(static_cast<int>(GroupRole::kGuest) == v1::GroupRole_MAX);
+static_assert(static_cast<int>(ParticipantState::kLeft) == v1::ParticipantState_MAX);
+static_assert(static_cast<int>(JoinRequestState::kRefused) == v1::JoinRequestState_MAX);
+static_assert(static_cast<int>(TaskStatus::kCancelled) == v1::TaskStatus_MAX);
+static_assert(static_cast<int>(MeetingState::kCancelled) == v1::MeetingState_MAX);
+static_assert(static_cast<int>(ReplyKind::kExcused) == v1::ReplyKind_MAX);
+static_assert(static_cast<int>(SheetState::kAmended) == v1::AttendanceSheetState_MAX);
+static_assert(static_cast<int>(AttendanceStatus::kAbsent) == v1::AttendanceStatus_MAX);
+static_assert(static_cast<int>(EntitlementRole::kStaff) == v1::EntitlementRole_MAX);
+static_assert(static_cast<int>(AttendancePayment::kPerHour) == v1::AttendancePayment_MAX);
+
+// `value` as an enumerator from 0 to `last`.
 template <typename E>
-absl::StatusOr<E> EnumFromProto(int value, int max, absl::string_view field) {
-  if (value < 0 || value > max) {
+absl::StatusOr<E> EnumFromProto(int value, E last, absl::string_view field) {
+  if (value < 0 || value > static_cast<int>(last)) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": unknown value ", value));
   }
   return static_cast<E>(value);
@@ -70,6 +89,27 @@ absl::Status CheckEtag(absl::string_view etag, int64_t version) {
   return absl::AbortedError("etag: the record changed since it was read; read it again");
 }
 
+// --- settings ------------------------------------------------------------------------------
+
+absl::StatusOr<ProjectSettings> FromProto(const v1::ProjectSettings& in, absl::string_view field) {
+  ProjectSettings s;
+  s.time_zone = in.time_zone();
+  CPTS_ASSIGN_OR_RETURN(s.attendance_payment,
+                        EnumFromProto(in.attendance_payment(), AttendancePayment::kPerHour,
+                                      F(field, "attendance_payment")));
+  return s;
+}
+
+void ToProto(const ProjectSettings& in, v1::ProjectSettings* out) {
+  out->set_time_zone(in.time_zone);
+  out->set_attendance_payment(static_cast<v1::AttendancePayment>(N(in.attendance_payment)));
+  if (in.update_time != absl::InfinitePast()) {
+    ToProto(in.update_time, out->mutable_update_time());
+  }
+  out->set_updated_by(in.updated_by);
+  out->set_etag(Etag(in.version));
+}
+
 // --- missions ------------------------------------------------------------------------------
 
 absl::StatusOr<Mission> FromProto(const v1::Mission& in, absl::string_view field) {
@@ -78,7 +118,7 @@ absl::StatusOr<Mission> FromProto(const v1::Mission& in, absl::string_view field
   m.number = in.number();
   m.label = in.label();
   m.description = in.description();
-  CPTS_ASSIGN_OR_RETURN(m.kind, EnumFromProto<MissionKind>(in.kind(), 2, F(field, "kind")));
+  CPTS_ASSIGN_OR_RETURN(m.kind, EnumFromProto(in.kind(), MissionKind::kOptional, F(field, "kind")));
   m.create_time = FromProto(in.create_time());
   m.update_time = FromProto(in.update_time());
   return m;
@@ -101,10 +141,10 @@ absl::StatusOr<Indicator> FromProto(const v1::Indicator& in, absl::string_view f
   Indicator i;
   i.id = in.id();
   i.name = in.name();
-  CPTS_ASSIGN_OR_RETURN(i.kind, EnumFromProto<IndicatorKind>(in.kind(), 2, F(field, "kind")));
+  CPTS_ASSIGN_OR_RETURN(i.kind, EnumFromProto(in.kind(), IndicatorKind::kResult, F(field, "kind")));
   i.unit = in.unit();
   CPTS_ASSIGN_OR_RETURN(i.source,
-                        EnumFromProto<IndicatorSource>(in.source(), 4, F(field, "source")));
+                        EnumFromProto(in.source(), IndicatorSource::kMeetings, F(field, "source")));
   for (const auto& t : in.targets()) i.targets.push_back({.year = t.year(), .target = t.target()});
   return i;
 }
@@ -137,7 +177,8 @@ absl::StatusOr<Action> FromProto(const v1::Action& in, absl::string_view field) 
     CPTS_ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDay(in.calendar(i).date(), f));
     a.calendar.push_back({.label = in.calendar(i).label(), .date = day});
   }
-  CPTS_ASSIGN_OR_RETURN(a.status, EnumFromProto<ActionStatus>(in.status(), 4, F(field, "status")));
+  CPTS_ASSIGN_OR_RETURN(a.status,
+                        EnumFromProto(in.status(), ActionStatus::kDone, F(field, "status")));
   for (int i = 0; i < in.indicators_size(); ++i) {
     CPTS_ASSIGN_OR_RETURN(Indicator ind,
                           FromProto(in.indicators(i), absl::StrCat(field, ".indicators[", i, "]")));
@@ -178,7 +219,7 @@ absl::StatusOr<IndicatorValue> FromProto(const v1::IndicatorValue& in, absl::str
   v.month = in.month();
   v.value = in.value();
   CPTS_ASSIGN_OR_RETURN(v.source,
-                        EnumFromProto<IndicatorSource>(in.source(), 4, F(field, "source")));
+                        EnumFromProto(in.source(), IndicatorSource::kMeetings, F(field, "source")));
   v.recorded_by = in.recorded_by();
   v.record_time = FromProto(in.record_time());
   return v;
@@ -227,8 +268,9 @@ absl::StatusOr<GroupParticipant> FromProto(const v1::GroupParticipant& in,
   p.member_id = in.member_id();
   p.guest_name = in.guest_name();
   p.guest_organization = in.guest_organization();
-  CPTS_ASSIGN_OR_RETURN(p.role, EnumFromProto<GroupRole>(in.role(), 4, F(field, "role")));
-  CPTS_ASSIGN_OR_RETURN(p.state, EnumFromProto<ParticipantState>(in.state(), 2, F(field, "state")));
+  CPTS_ASSIGN_OR_RETURN(p.role, EnumFromProto(in.role(), GroupRole::kGuest, F(field, "role")));
+  CPTS_ASSIGN_OR_RETURN(p.state,
+                        EnumFromProto(in.state(), ParticipantState::kLeft, F(field, "state")));
   p.join_time = FromProto(in.join_time());
   if (in.has_leave_time()) p.leave_time = FromProto(in.leave_time());
   return p;
@@ -267,7 +309,8 @@ absl::StatusOr<Task> FromProto(const v1::Task& in, absl::string_view field) {
   t.assignee_participant_ids.assign(in.assignee_participant_ids().begin(),
                                     in.assignee_participant_ids().end());
   CPTS_ASSIGN_OR_RETURN(t.due_date, OptionalDay(in.due_date(), F(field, "due_date")));
-  CPTS_ASSIGN_OR_RETURN(t.status, EnumFromProto<TaskStatus>(in.status(), 4, F(field, "status")));
+  CPTS_ASSIGN_OR_RETURN(t.status,
+                        EnumFromProto(in.status(), TaskStatus::kCancelled, F(field, "status")));
   t.created_by = in.created_by();
   t.create_time = FromProto(in.create_time());
   t.update_time = FromProto(in.update_time());
@@ -335,7 +378,8 @@ absl::StatusOr<Meeting> FromProto(const v1::Meeting& in, absl::string_view field
   m.location.place = in.place();
   m.location.video_link = in.video_link();
   m.agenda = in.agenda();
-  CPTS_ASSIGN_OR_RETURN(m.state, EnumFromProto<MeetingState>(in.state(), 2, F(field, "state")));
+  CPTS_ASSIGN_OR_RETURN(m.state,
+                        EnumFromProto(in.state(), MeetingState::kCancelled, F(field, "state")));
   m.cancel_reason = in.cancel_reason();
   if (in.has_minutes()) m.minutes = FromProto(in.minutes());
   m.create_time = FromProto(in.create_time());
@@ -381,9 +425,9 @@ absl::StatusOr<AttendanceLine> FromProto(const v1::AttendanceLine& in, absl::str
   AttendanceLine l;
   l.participant_id = in.participant_id();
   l.member_id = in.member_id();
-  CPTS_ASSIGN_OR_RETURN(l.role, EnumFromProto<GroupRole>(in.role(), 4, F(field, "role")));
+  CPTS_ASSIGN_OR_RETURN(l.role, EnumFromProto(in.role(), GroupRole::kGuest, F(field, "role")));
   CPTS_ASSIGN_OR_RETURN(l.status,
-                        EnumFromProto<AttendanceStatus>(in.status(), 4, F(field, "status")));
+                        EnumFromProto(in.status(), AttendanceStatus::kAbsent, F(field, "status")));
   l.minutes_worked = in.minutes_worked();
   l.entitled_version = in.entitled_version();
   return l;
@@ -393,7 +437,8 @@ absl::StatusOr<AttendanceSheet> FromProto(const v1::AttendanceSheet& in, absl::s
   AttendanceSheet s;
   s.meeting_id = in.meeting_id();
   s.group_id = in.group_id();
-  CPTS_ASSIGN_OR_RETURN(s.state, EnumFromProto<SheetState>(in.state(), 4, F(field, "state")));
+  CPTS_ASSIGN_OR_RETURN(s.state,
+                        EnumFromProto(in.state(), SheetState::kAmended, F(field, "state")));
   s.version = in.version();
   for (int i = 0; i < in.lines_size(); ++i) {
     CPTS_ASSIGN_OR_RETURN(AttendanceLine line,
@@ -466,7 +511,7 @@ absl::StatusOr<EntitlementEvent> FromProto(const v1::AttendanceEntitlementEvent&
   e.action_id = in.action_id();
   e.participant_id = in.participant_id();
   e.member_id = in.member_id();
-  CPTS_ASSIGN_OR_RETURN(e.role, EnumFromProto<EntitlementRole>(in.role(), 4, "role"));
+  CPTS_ASSIGN_OR_RETURN(e.role, EnumFromProto(in.role(), EntitlementRole::kStaff, "role"));
   e.present = in.present();
   e.minutes_worked = in.minutes_worked();
   CPTS_ASSIGN_OR_RETURN(e.meeting_date, RequiredDay(in.meeting_date(), "meeting_date"));
@@ -522,25 +567,25 @@ void ToProto(const ProjectReport& in, v1::ProjectReport* out) {
 // --- enumerations ------------------------------------------------------------------------
 
 absl::StatusOr<ActionStatus> ActionStatusFromProto(int value, absl::string_view field) {
-  return EnumFromProto<ActionStatus>(value, 4, field);
+  return EnumFromProto(value, ActionStatus::kDone, field);
 }
 absl::StatusOr<GroupRole> GroupRoleFromProto(int value, absl::string_view field) {
-  return EnumFromProto<GroupRole>(value, 4, field);
+  return EnumFromProto(value, GroupRole::kGuest, field);
 }
 absl::StatusOr<ParticipantState> ParticipantStateFromProto(int value, absl::string_view field) {
-  return EnumFromProto<ParticipantState>(value, 2, field);
+  return EnumFromProto(value, ParticipantState::kLeft, field);
 }
 absl::StatusOr<JoinRequestState> JoinRequestStateFromProto(int value, absl::string_view field) {
-  return EnumFromProto<JoinRequestState>(value, 3, field);
+  return EnumFromProto(value, JoinRequestState::kRefused, field);
 }
 absl::StatusOr<TaskStatus> TaskStatusFromProto(int value, absl::string_view field) {
-  return EnumFromProto<TaskStatus>(value, 4, field);
+  return EnumFromProto(value, TaskStatus::kCancelled, field);
 }
 absl::StatusOr<MeetingState> MeetingStateFromProto(int value, absl::string_view field) {
-  return EnumFromProto<MeetingState>(value, 2, field);
+  return EnumFromProto(value, MeetingState::kCancelled, field);
 }
 absl::StatusOr<ReplyKind> ReplyKindFromProto(int value, absl::string_view field) {
-  return EnumFromProto<ReplyKind>(value, 2, field);
+  return EnumFromProto(value, ReplyKind::kExcused, field);
 }
 
 }  // namespace cpts::projects

@@ -35,6 +35,10 @@ absl::StatusOr<std::optional<absl::CivilDay>> OptionalDay(const common::v1::Date
 std::string Etag(int64_t version);
 absl::Status CheckEtag(absl::string_view etag, int64_t version);
 
+// Only the client-writable fields (time_zone, attendance_payment) are read.
+absl::StatusOr<ProjectSettings> FromProto(const v1::ProjectSettings& in, absl::string_view field);
+void ToProto(const ProjectSettings& in, v1::ProjectSettings* out);
+
 absl::StatusOr<Mission> FromProto(const v1::Mission& in, absl::string_view field);
 void ToProto(const Mission& in, v1::Mission* out);
 

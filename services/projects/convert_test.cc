@@ -48,6 +48,33 @@ TEST(ConvertTest, ActionRoundTripsWithIndicatorsAndCalendar) {
   EXPECT_EQ(back->update_time, a.update_time);
 }
 
+TEST(ConvertTest, SettingsReadOnlyWhatAClientWritesAndRefuseUnknownPayments) {
+  ProjectSettings s;
+  s.time_zone = "America/Cayenne";
+  s.attendance_payment = AttendancePayment::kPerHour;
+  s.update_time = T();
+  s.updated_by = "user-coord";
+  s.version = 2;
+  v1::ProjectSettings p;
+  ToProto(s, &p);
+  EXPECT_EQ(p.attendance_payment(), v1::ATTENDANCE_PAYMENT_PER_HOUR);
+  EXPECT_EQ(p.etag(), "v2");
+  EXPECT_EQ(p.updated_by(), "user-coord");
+  auto back = FromProto(p, "settings");
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->time_zone, "America/Cayenne");
+  EXPECT_EQ(back->attendance_payment, AttendancePayment::kPerHour);
+  EXPECT_EQ(back->updated_by, "");  // output only
+  // The defaults were never changed: no update time.
+  v1::ProjectSettings defaults;
+  ToProto(ProjectSettings{.time_zone = "Europe/Paris"}, &defaults);
+  EXPECT_FALSE(defaults.has_update_time());
+  EXPECT_EQ(defaults.etag(), "v0");
+  p.set_attendance_payment(static_cast<v1::AttendancePayment>(3));
+  EXPECT_THAT(FromProto(p, "settings"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                 "settings.attendance_payment: unknown value 3"));
+}
+
 TEST(ConvertTest, SheetAndEventRoundTrip) {
   AttendanceSheet s;
   s.meeting_id = "mt";

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "services/membership/client/grpc_member_directory.h"
 #include "services/platform/db/migrations.h"
 #include "services/platform/db/outbox.h"
@@ -21,9 +20,6 @@ ABSL_FLAG(std::string, membership_address, "127.0.0.1:50051",
 ABSL_FLAG(std::string, finance_address, "",
           "host:port of the finance service; when set, attendance entitlement events are "
           "relayed to its RecordAttendance. Empty: they stay in the outbox.");
-ABSL_FLAG(std::string, time_zone, "Europe/Paris", "The CPTS's time zone (meeting dates).");
-ABSL_FLAG(bool, hourly_attendance, false,
-          "Attendance is paid by the hour: a present line needs its minutes worked.");
 
 namespace {
 
@@ -52,29 +48,23 @@ int main(int argc, char** argv) {
            return absl::InvalidArgumentError(
                "--service_key_file is required: projects calls membership");
          }
-         absl::TimeZone zone;
-         if (!absl::LoadTimeZone(absl::GetFlag(FLAGS_time_zone), &zone)) {
-           return absl::InvalidArgumentError(
-               absl::StrCat("--time_zone: unknown zone ", absl::GetFlag(FLAGS_time_zone)));
-         }
          auto w = std::make_shared<Wiring>();
          w->members = std::make_unique<cpts::membership::client::GrpcMemberDirectory>(
              *env.identity, absl::GetFlag(FLAGS_membership_address), env.clock);
          w->store = std::make_unique<projects::MysqlProjectsStore>(env.pool, env.ids);
          projects::MysqlProjectsStore& s = *w->store;
-         w->app = std::make_unique<projects::Projects>(
-             projects::ProjectsDeps{.missions = s,
-                                    .actions = s,
-                                    .groups = s,
-                                    .tasks = s,
-                                    .documents = s,
-                                    .meetings = s,
-                                    .attendance = s,
-                                    .members = *w->members,
-                                    .clock = env.clock,
-                                    .ids = env.ids,
-                                    .zone = zone,
-                                    .hourly = absl::GetFlag(FLAGS_hourly_attendance)});
+         w->app =
+             std::make_unique<projects::Projects>(projects::ProjectsDeps{.settings = s,
+                                                                         .missions = s,
+                                                                         .actions = s,
+                                                                         .groups = s,
+                                                                         .tasks = s,
+                                                                         .documents = s,
+                                                                         .meetings = s,
+                                                                         .attendance = s,
+                                                                         .members = *w->members,
+                                                                         .clock = env.clock,
+                                                                         .ids = env.ids});
          projects::RegisterProjectsService(env.server, *w->app);
          const std::string finance = absl::GetFlag(FLAGS_finance_address);
          if (!finance.empty()) {

@@ -92,4 +92,16 @@ absl::string_view AttendanceStatusName(AttendanceStatus status) {
   return "UNKNOWN";
 }
 
+absl::string_view AttendancePaymentName(AttendancePayment payment) {
+  switch (payment) {
+    case AttendancePayment::kUnspecified:
+      return "UNSPECIFIED";
+    case AttendancePayment::kPerMeeting:
+      return "PER_MEETING";
+    case AttendancePayment::kPerHour:
+      return "PER_HOUR";
+  }
+  return "UNKNOWN";
+}
+
 }  // namespace cpts::projects

@@ -244,7 +244,7 @@ struct AttendanceSheet {
   SheetState state = SheetState::kOpen;
   int version = 0;                      // 0 until closed, then 1, +1 per amendment
   std::vector<AttendanceLine> lines{};  // ordered by participant_id
-  bool hourly = false;                  // the tenant pays by the hour
+  bool hourly = false;  // paid by the hour (the tenant's setting when first recorded)
   std::string closed_by{};
   std::optional<absl::Time> close_time{};
   std::vector<AttendanceAmendment> amendments{};
@@ -274,6 +274,23 @@ struct EntitlementEvent {
 };
 
 // ---------------------------------------------------------------------------------------
+// Tenant settings
+// ---------------------------------------------------------------------------------------
+
+enum class AttendancePayment { kUnspecified, kPerMeeting, kPerHour };
+
+// What varies between CPTS in the rules of this service (DOMAIN.md: a rule that varies is a
+// per-tenant setting). settings.h has the defaults and the checks.
+struct ProjectSettings {
+  std::string tenant_id{};
+  std::string time_zone{};  // IANA name
+  AttendancePayment attendance_payment = AttendancePayment::kUnspecified;
+  absl::Time update_time = absl::InfinitePast();  // never changed: the defaults
+  std::string updated_by{};
+  int64_t version = 0;  // 0 for the defaults, +1 on every change; the etag derives from it
+};
+
+// ---------------------------------------------------------------------------------------
 // Names for messages and logs (the enumerator names of the proto, without the prefix).
 // ---------------------------------------------------------------------------------------
 
@@ -283,5 +300,6 @@ absl::string_view JoinRequestStateName(JoinRequestState state);
 absl::string_view MeetingStateName(MeetingState state);
 absl::string_view SheetStateName(SheetState state);
 absl::string_view AttendanceStatusName(AttendanceStatus status);
+absl::string_view AttendancePaymentName(AttendancePayment payment);
 
 }  // namespace cpts::projects

@@ -47,6 +47,29 @@ using platform::db::RunInTransaction;
 // meetings: the tenant-leading index bounds the scan).
 // =========================================================================================
 
+// --- settings --------------------------------------------------------------------------------
+
+#define CPTS_SETTINGS_COLUMNS "time_zone, attendance_payment, update_time, updated_by, version"
+constexpr std::string_view kSelectSettings =
+    "SELECT " CPTS_SETTINGS_COLUMNS " FROM project_settings WHERE tenant_id = ?";
+constexpr std::string_view kSelectSettingsForUpdate =
+    "SELECT " CPTS_SETTINGS_COLUMNS " FROM project_settings WHERE tenant_id = ? FOR UPDATE";
+#undef CPTS_SETTINGS_COLUMNS
+
+// The row of a first change, holding the defaults at version 0: inserting it (or finding it)
+// takes the row's exclusive lock, which serialises two first changes under READ COMMITTED,
+// where a SELECT ... FOR UPDATE of a missing row locks nothing.
+constexpr std::string_view kLockSettings = R"sql(
+INSERT INTO project_settings (tenant_id, time_zone, attendance_payment, update_time, updated_by,
+                              version)
+VALUES (?, ?, ?, NULL, '', 0)
+ON DUPLICATE KEY UPDATE version = version)sql";
+
+constexpr std::string_view kUpdateSettings = R"sql(
+UPDATE project_settings SET time_zone = ?, attendance_payment = ?, update_time = ?,
+                            updated_by = ?, version = version + 1
+WHERE tenant_id = ? AND version = ?)sql";
+
 // --- missions --------------------------------------------------------------------------------
 
 #define CPTS_MISSION_COLUMNS \
@@ -446,6 +469,20 @@ absl::Status AppendAuditEntry(Connection& conn, const AuditEntry& entry) {
 // Row readers
 // =========================================================================================
 
+absl::StatusOr<ProjectSettings> ReadSettings(const sql::ResultSet& rs,
+                                             absl::string_view tenant_id) {
+  RowReader r(rs);
+  ProjectSettings s;
+  s.tenant_id = std::string(tenant_id);
+  s.time_zone = r.Str();
+  s.attendance_payment = r.Enum<AttendancePayment>(N(AttendancePayment::kPerHour));
+  s.update_time = r.NullableInstant();
+  s.updated_by = r.Str();
+  s.version = r.Int64();
+  if (!r.status().ok()) return r.status();
+  return s;
+}
+
 absl::StatusOr<Mission> ReadMission(const sql::ResultSet& rs, absl::string_view tenant_id) {
   RowReader r(rs);
   Mission m;
@@ -454,7 +491,7 @@ absl::StatusOr<Mission> ReadMission(const sql::ResultSet& rs, absl::string_view 
   m.number = r.Int();
   m.label = r.Str();
   m.description = r.Str();
-  m.kind = r.Enum<MissionKind>(2);
+  m.kind = r.Enum<MissionKind>(N(MissionKind::kOptional));
   m.create_time = r.Instant();
   m.update_time = r.Instant();
   m.version = r.Int64();
@@ -467,7 +504,7 @@ absl::StatusOr<Action> ReadActionRow(const sql::ResultSet& rs, absl::string_view
   RowReader r(rs);
   const std::string id = r.Str();
   const std::string mission_id = r.Str();
-  const ActionStatus status = r.Enum<ActionStatus>(4);
+  const ActionStatus status = r.Enum<ActionStatus>(N(ActionStatus::kDone));
   const auto body = r.Message<v1::Action>();
   const absl::Time create_time = r.Instant();
   const absl::Time update_time = r.Instant();
@@ -506,7 +543,7 @@ absl::StatusOr<IndicatorValue> ReadValue(const sql::ResultSet& rs) {
   v.year = r.Int();
   v.month = r.Int();
   v.value = r.Int64();
-  v.source = r.Enum<IndicatorSource>(4);
+  v.source = r.Enum<IndicatorSource>(N(IndicatorSource::kMeetings));
   v.recorded_by = r.Str();
   v.record_time = r.Instant();
   if (!r.status().ok()) return r.status();
@@ -538,8 +575,8 @@ absl::StatusOr<GroupParticipant> ReadParticipant(const sql::ResultSet& rs) {
   p.member_id = r.Str();
   p.guest_name = r.Str();
   p.guest_organization = r.Str();
-  p.role = r.Enum<GroupRole>(4);
-  p.state = r.Enum<ParticipantState>(2);
+  p.role = r.Enum<GroupRole>(N(GroupRole::kGuest));
+  p.state = r.Enum<ParticipantState>(N(ParticipantState::kLeft));
   p.join_time = r.Instant();
   p.leave_time = r.OptionalInstant();
   if (!r.status().ok()) return r.status();
@@ -553,7 +590,7 @@ absl::StatusOr<JoinRequest> ReadJoinRequest(const sql::ResultSet& rs) {
   j.group_id = r.Str();
   j.member_id = r.Str();
   j.message = r.Str();
-  j.state = r.Enum<JoinRequestState>(3);
+  j.state = r.Enum<JoinRequestState>(N(JoinRequestState::kRefused));
   j.decided_by = r.Str();
   j.decision_reason = r.Str();
   j.create_time = r.Instant();
@@ -604,7 +641,7 @@ absl::StatusOr<MeetingReply> ReadReply(const sql::ResultSet& rs) {
   MeetingReply m;
   m.meeting_id = r.Str();
   m.participant_id = r.Str();
-  m.kind = r.Enum<ReplyKind>(2);
+  m.kind = r.Enum<ReplyKind>(N(ReplyKind::kExcused));
   m.late = r.Bool();
   m.reason = r.Str();
   m.reply_time = r.Instant();
@@ -663,6 +700,22 @@ std::string DueSort(const std::optional<absl::CivilDay>& due) {
 // =========================================================================================
 // Building blocks on a connection (each its own catch boundary)
 // =========================================================================================
+
+absl::StatusOr<std::optional<ProjectSettings>> SelectSettings(Connection& conn,
+                                                              absl::string_view tenant_id,
+                                                              bool for_update) {
+  try {
+    sql::PreparedStatement& ps =
+        conn.Prepare(for_update ? kSelectSettingsForUpdate : kSelectSettings);
+    Binder(ps).Str(tenant_id);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    if (!rs->next()) return std::optional<ProjectSettings>();
+    CPTS_ASSIGN_OR_RETURN(ProjectSettings s, ReadSettings(*rs, tenant_id));
+    return std::optional<ProjectSettings>(std::move(s));
+  } catch (const sql::SQLException& e) {
+    return MapSqlException(e, "read settings");
+  }
+}
 
 absl::StatusOr<std::optional<Mission>> SelectMission(Connection& conn, absl::string_view tenant_id,
                                                      absl::string_view id, bool for_update) {
@@ -981,6 +1034,69 @@ absl::StatusOr<std::vector<AttendanceRepository::HeldSheet>> ReadHeldSheets(
 }
 
 }  // namespace
+
+// =========================================================================================
+// Settings
+// =========================================================================================
+
+absl::StatusOr<std::optional<ProjectSettings>> MysqlProjectsStore::GetSettings(
+    absl::string_view tenant_id) {
+  std::optional<ProjectSettings> out;
+  if (absl::Status tx = RunInTransaction(pool_,
+                                         [&](Connection& conn) -> absl::Status {
+                                           CPTS_ASSIGN_OR_RETURN(
+                                               out, SelectSettings(conn, tenant_id, false));
+                                           return absl::OkStatus();
+                                         });
+      !tx.ok()) {
+    return tx;
+  }
+  return out;
+}
+
+absl::StatusOr<ProjectSettings> MysqlProjectsStore::UpdateSettings(
+    absl::string_view tenant_id, const ProjectSettings& defaults,
+    absl::FunctionRef<absl::Status(ProjectSettings&)> mutate, AuditEntry audit) {
+  ProjectSettings out;
+  if (absl::Status tx = RunInTransaction(
+          pool_,
+          [&](Connection& conn) -> absl::Status {
+            try {
+              sql::PreparedStatement& lock = conn.Prepare(kLockSettings);
+              Binder(lock).Str(tenant_id).Str(defaults.time_zone).Enum(defaults.attendance_payment);
+              lock.executeUpdate();
+            } catch (const sql::SQLException& e) {
+              return MapSqlException(e, "lock settings");
+            }
+            CPTS_ASSIGN_OR_RETURN(std::optional<ProjectSettings> before,
+                                  SelectSettings(conn, tenant_id, true));
+            if (!before.has_value()) return absl::InternalError("settings row vanished");
+            ProjectSettings changed = *before;
+            CPTS_RETURN_IF_ERROR(mutate(changed));
+            try {
+              sql::PreparedStatement& ps = conn.Prepare(kUpdateSettings);
+              Binder(ps)
+                  .Str(changed.time_zone)
+                  .Enum(changed.attendance_payment)
+                  .Instant(changed.update_time)
+                  .Str(changed.updated_by)
+                  .Str(tenant_id)
+                  .Int64(before->version);
+              CPTS_RETURN_IF_ERROR(ExpectOneRow(ps.executeUpdate(), "settings"));
+            } catch (const sql::SQLException& e) {
+              return MapSqlException(e, "update settings");
+            }
+            audit.tenant_id = std::string(tenant_id);
+            CPTS_RETURN_IF_ERROR(AppendAuditEntry(conn, audit));
+            changed.version = before->version + 1;
+            out = std::move(changed);
+            return absl::OkStatus();
+          });
+      !tx.ok()) {
+    return tx;
+  }
+  return out;
+}
 
 // =========================================================================================
 // Missions

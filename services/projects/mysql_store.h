@@ -42,7 +42,8 @@ inline constexpr char kAttendanceTopic[] = "finance.attendance";
 // The schema migrations of the projects service (component "projects").
 platform::db::MigrationSet Migrations();
 
-class MysqlProjectsStore final : public MissionRepository,
+class MysqlProjectsStore final : public SettingsRepository,
+                                 public MissionRepository,
                                  public ActionRepository,
                                  public GroupRepository,
                                  public TaskRepository,
@@ -57,6 +58,12 @@ class MysqlProjectsStore final : public MissionRepository,
       : pool_(pool), ids_(ids) {}
   MysqlProjectsStore(const MysqlProjectsStore&) = delete;
   MysqlProjectsStore& operator=(const MysqlProjectsStore&) = delete;
+
+  // SettingsRepository
+  absl::StatusOr<std::optional<ProjectSettings>> GetSettings(absl::string_view tenant_id) override;
+  absl::StatusOr<ProjectSettings> UpdateSettings(
+      absl::string_view tenant_id, const ProjectSettings& defaults,
+      absl::FunctionRef<absl::Status(ProjectSettings&)> mutate, AuditEntry audit) override;
 
   // MissionRepository
   absl::StatusOr<std::vector<Mission>> ListOrSeedMissions(

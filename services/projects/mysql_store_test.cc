@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -108,7 +109,8 @@ class ProjectsStoreTest : public ::testing::Test {
         clock_(Start()),
         ids_(absl::StrCat("id", tenant_.substr(7), "x")),
         store_(*Schema().pool, ids_),
-        app_(ProjectsDeps{.missions = store_,
+        app_(ProjectsDeps{.settings = store_,
+                          .missions = store_,
                           .actions = store_,
                           .groups = store_,
                           .tasks = store_,
@@ -117,8 +119,7 @@ class ProjectsStoreTest : public ::testing::Test {
                           .attendance = store_,
                           .members = members_,
                           .clock = clock_,
-                          .ids = ids_,
-                          .zone = absl::UTCTimeZone()}) {}
+                          .ids = ids_}) {}
 
   void SetUp() override { ASSERT_THAT(Schema().status, IsOk()); }
 
@@ -201,6 +202,155 @@ class ProjectsStoreTest : public ::testing::Test {
   MysqlProjectsStore store_;
   Projects app_;
 };
+
+TEST_F(ProjectsStoreTest, SettingsAreDefaultsUntilTheCoordinatorChangesThemAudited) {
+  auto defaults = app_.GetProjectSettings(Member("m-any"));
+  ASSERT_THAT(defaults, IsOk());
+  EXPECT_EQ(defaults->time_zone, "Europe/Paris");
+  EXPECT_EQ(defaults->attendance_payment, AttendancePayment::kPerMeeting);
+  EXPECT_EQ(defaults->version, 0);
+  const std::vector<std::string> both = {"time_zone", "attendance_payment"};
+  const ProjectSettings cayenne{.time_zone = "America/Cayenne",
+                                .attendance_payment = AttendancePayment::kPerHour};
+  EXPECT_THAT(app_.UpdateProjectSettings(Member("m-any"), cayenne, both, ""),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(app_.UpdateProjectSettings(Coordinator(), cayenne, {}, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "update_mask: required"));
+  EXPECT_THAT(app_.UpdateProjectSettings(Coordinator(), cayenne, {"hourly"}, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "update_mask: 'hourly'"));
+  EXPECT_THAT(app_.UpdateProjectSettings(Coordinator(), {.time_zone = "Europe/Atlantis"},
+                                         {"time_zone"}, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "settings.time_zone: unknown"));
+  EXPECT_THAT(app_.UpdateProjectSettings(Coordinator(), {}, {"attendance_payment"}, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "settings.attendance_payment"));
+  // Refused changes write nothing: no row, no audit.
+  auto stored = store_.GetSettings(tenant_);
+  ASSERT_THAT(stored, IsOk());
+  EXPECT_FALSE(stored->has_value());
+
+  auto changed = app_.UpdateProjectSettings(Coordinator(), cayenne, both, "v0");
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_EQ(changed->version, 1);
+  EXPECT_EQ(changed->update_time, clock_.Now());
+  EXPECT_EQ(changed->updated_by, "user-coord");
+  EXPECT_THAT(app_.UpdateProjectSettings(Coordinator(), cayenne, both, "v0"),
+              StatusIs(absl::StatusCode::kAborted));
+  // A mask of one field leaves the other as it is.
+  auto per_meeting = app_.UpdateProjectSettings(
+      Coordinator(), {.attendance_payment = AttendancePayment::kPerMeeting}, {"attendance_payment"},
+      "v1");
+  ASSERT_THAT(per_meeting, IsOk());
+  EXPECT_EQ(per_meeting->time_zone, "America/Cayenne");
+  EXPECT_EQ(per_meeting->attendance_payment, AttendancePayment::kPerMeeting);
+  auto read = app_.GetProjectSettings(Member("m-any"));
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(read->time_zone, "America/Cayenne");
+  EXPECT_EQ(read->version, 2);
+  EXPECT_EQ(read->update_time, clock_.Now());
+
+  auto lease = pool().Acquire();
+  ASSERT_THAT(lease, IsOk());
+  auto audit = platform::db::ListAudit(**lease, tenant_, "settings", tenant_, 10);
+  ASSERT_THAT(audit, IsOk());
+  ASSERT_THAT(*audit, SizeIs(2));
+  EXPECT_EQ(audit->front().action, "projects.SETTINGS_UPDATED");
+  EXPECT_EQ(audit->front().actor_subject, "user-coord");
+  EXPECT_THAT(audit->front().details, HasSubstr("attendance_payment=PER_MEETING"));
+  EXPECT_THAT(audit->back().details, HasSubstr("time_zone=America/Cayenne"));
+
+  // Another tenant still has the defaults.
+  const Caller other{"tenant-other-" + tenant_, "user-x", "", {"coordinator"}};
+  auto theirs = app_.GetProjectSettings(other);
+  ASSERT_THAT(theirs, IsOk());
+  EXPECT_EQ(theirs->time_zone, "Europe/Paris");
+  EXPECT_EQ(theirs->version, 0);
+}
+
+TEST_F(ProjectsStoreTest, ConcurrentFirstSettingsChangesAreSerialised) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  threads.reserve(4);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      AuditEntry audit{.subject_kind = "settings",
+                       .subject_id = tenant_,
+                       .action = "SETTINGS_UPDATED",
+                       .actor = absl::StrCat("user-", i),
+                       .time = clock_.Now()};
+      auto r = store_.UpdateSettings(
+          tenant_,
+          {.time_zone = "Europe/Paris", .attendance_payment = AttendancePayment::kPerMeeting},
+          [&](ProjectSettings& s) {
+            s.attendance_payment = AttendancePayment::kPerHour;
+            s.updated_by = absl::StrCat("user-", i);
+            s.update_time = clock_.Now();
+            return absl::OkStatus();
+          },
+          audit);
+      if (r.ok()) ok.fetch_add(1);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 4);
+  auto stored = store_.GetSettings(tenant_);
+  ASSERT_THAT(stored, IsOk());
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*stored)->version, 4);
+  EXPECT_EQ((*stored)->attendance_payment, AttendancePayment::kPerHour);
+}
+
+TEST_F(ProjectsStoreTest, TheTenantsSettingsDriveItsSheetsAndDates) {
+  World w = MakeWorld();
+  // Auckland is 13 hours ahead in March: a 13:00 UTC meeting falls on the next day there.
+  ASSERT_THAT(app_.UpdateProjectSettings(Coordinator(),
+                                         {.time_zone = "Pacific/Auckland",
+                                          .attendance_payment = AttendancePayment::kPerHour},
+                                         {"time_zone", "attendance_payment"}, ""),
+              IsOk());
+  Meeting m;
+  m.group_id = w.group.id;
+  m.start_time = absl::FromCivil(absl::CivilSecond(2026, 3, 5, 13, 0, 0), absl::UTCTimeZone());
+  m.end_time = m.start_time + absl::Hours(2);
+  m.location.place = "Maison de santé, salle 2";
+  auto meeting = app_.ScheduleMeeting(Coordinator(), m, {});
+  ASSERT_THAT(meeting, IsOk());
+  clock_.Advance(m.start_time - clock_.Now() + absl::Hours(3));
+  auto open = app_.GetAttendanceSheet(Member("m-ref"), meeting->id);
+  ASSERT_THAT(open, IsOk());
+  EXPECT_TRUE(open->hourly);
+  auto recorded = app_.RecordAttendance(
+      Member("m-ref"), meeting->id,
+      {{.participant_id = w.referent.id, .status = AttendanceStatus::kPresent},
+       {.participant_id = w.member.id, .status = AttendanceStatus::kPresent}},
+      "");
+  ASSERT_THAT(recorded, IsOk());
+  EXPECT_TRUE(recorded->hourly);
+  // Going back to per meeting now does not change a sheet already recorded.
+  ASSERT_THAT(app_.UpdateProjectSettings(Coordinator(),
+                                         {.attendance_payment = AttendancePayment::kPerMeeting},
+                                         {"attendance_payment"}, ""),
+              IsOk());
+  EXPECT_THAT(app_.CloseAttendance(Member("m-ref"), meeting->id, "", {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "no minutes worked"));
+  ASSERT_THAT(app_.RecordAttendance(Member("m-ref"), meeting->id,
+                                    {{.participant_id = w.referent.id,
+                                      .status = AttendanceStatus::kPresent,
+                                      .minutes_worked = 120},
+                                     {.participant_id = w.member.id,
+                                      .status = AttendanceStatus::kPresent,
+                                      .minutes_worked = 90}},
+                                    ""),
+              IsOk());
+  ASSERT_THAT(app_.CloseAttendance(Member("m-ref"), meeting->id, "", {}), IsOk());
+  for (const std::string& payload : platform::db::test_util::QueryColumn(
+           pool(),
+           absl::StrCat("SELECT payload FROM outbox_event WHERE tenant_id = '", tenant_, "'"))) {
+    v1::AttendanceEntitlementEvent e;
+    ASSERT_TRUE(e.ParseFromString(payload));
+    EXPECT_EQ(e.meeting_date().day(), 6) << "the meeting's date in Auckland";
+  }
+  EXPECT_EQ(OutboxCount(), 2);
+}
 
 TEST_F(ProjectsStoreTest, MissionsAreSeededOnceAndNumbersStayUnique) {
   auto first = app_.ListMissions(Coordinator());

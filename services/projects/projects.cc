@@ -106,6 +106,12 @@ const GroupParticipant* FindParticipant(const std::vector<GroupParticipant>& par
   return nullptr;
 }
 
+// [1 January of `year`, 1 January of `year` + 1) in `zone`, the CPTS's calendar.
+std::pair<absl::Time, absl::Time> YearBounds(int year, absl::TimeZone zone) {
+  return {absl::FromCivil(absl::CivilDay(year, 1, 1), zone),
+          absl::FromCivil(absl::CivilDay(year + 1, 1, 1), zone)};
+}
+
 AuditEntry Audit(const Caller& caller, absl::string_view kind, absl::string_view id,
                  absl::string_view action, absl::Time now, absl::string_view reason = "",
                  std::string details = "") {
@@ -189,9 +195,55 @@ absl::StatusOr<GroupParticipant> Projects::WriteParticipant(
   return written.front();
 }
 
-std::pair<absl::Time, absl::Time> Projects::YearBounds(int year) const {
-  return {absl::FromCivil(absl::CivilDay(year, 1, 1), d_.zone),
-          absl::FromCivil(absl::CivilDay(year + 1, 1, 1), d_.zone)};
+absl::StatusOr<TenantRules> Projects::RulesFor(const Caller& caller) {
+  CPTS_ASSIGN_OR_RETURN(ProjectSettings settings, GetProjectSettings(caller));
+  return RulesOf(settings);
+}
+
+// =========================================================================================
+// Settings
+// =========================================================================================
+
+absl::StatusOr<ProjectSettings> Projects::GetProjectSettings(const Caller& caller) {
+  CPTS_ASSIGN_OR_RETURN(std::optional<ProjectSettings> stored,
+                        d_.settings.GetSettings(caller.tenant_id));
+  if (stored.has_value()) return *std::move(stored);
+  return DefaultSettings(caller.tenant_id);
+}
+
+absl::StatusOr<ProjectSettings> Projects::UpdateProjectSettings(
+    const Caller& caller, const ProjectSettings& settings, const std::vector<std::string>& mask,
+    absl::string_view etag) {
+  CPTS_RETURN_IF_ERROR(RequireCoordinator(caller, "UpdateProjectSettings"));
+  CPTS_RETURN_IF_ERROR(CheckMask(mask, {"time_zone", "attendance_payment"}));
+  // The fields sent are checked before any read, so a bad value names its field whatever
+  // the stored settings are.
+  std::vector<std::string> changes;
+  if (Has(mask, "time_zone")) {
+    CPTS_RETURN_IF_ERROR(ParseTimeZone(settings.time_zone, "settings.time_zone").status());
+    changes.push_back(absl::StrCat("time_zone=", settings.time_zone));
+  }
+  if (Has(mask, "attendance_payment")) {
+    if (settings.attendance_payment == AttendancePayment::kUnspecified) {
+      return FieldError("settings.attendance_payment", "required");
+    }
+    changes.push_back(
+        absl::StrCat("attendance_payment=", AttendancePaymentName(settings.attendance_payment)));
+  }
+  const absl::Time now = d_.clock.Now();
+  return d_.settings.UpdateSettings(
+      caller.tenant_id, DefaultSettings(caller.tenant_id),
+      [&](ProjectSettings& s) -> absl::Status {
+        CPTS_RETURN_IF_ERROR(CheckEtag(etag, s.version));
+        if (Has(mask, "time_zone")) s.time_zone = settings.time_zone;
+        if (Has(mask, "attendance_payment")) s.attendance_payment = settings.attendance_payment;
+        CPTS_RETURN_IF_ERROR(ValidateSettings(s, "settings"));
+        s.update_time = now;
+        s.updated_by = caller.subject;
+        return absl::OkStatus();
+      },
+      Audit(caller, "settings", caller.tenant_id, "SETTINGS_UPDATED", now, "",
+            absl::StrJoin(changes, " ")));
 }
 
 // =========================================================================================
@@ -1061,7 +1113,8 @@ absl::StatusOr<AttendanceSheet> Projects::GetAttendanceSheet(const Caller& calle
   for (const GroupParticipant& p : v.participants) {
     if (p.state == ParticipantState::kActive) current.push_back(p);
   }
-  AttendanceSheet s = NewSheet(m, current, replies, d_.hourly);
+  CPTS_ASSIGN_OR_RETURN(TenantRules rules, RulesFor(caller));
+  AttendanceSheet s = NewSheet(m, current, replies, rules.hourly);
   s.tenant_id = caller.tenant_id;
   return s;
 }
@@ -1070,7 +1123,7 @@ absl::StatusOr<AttendanceSheet> Projects::MutateSheet(
     const Caller& caller, absl::string_view meeting_id, absl::string_view audit_action,
     absl::string_view reason,
     absl::FunctionRef<absl::StatusOr<std::vector<EntitlementEvent>>(
-        const Meeting&, const std::vector<GroupParticipant>&, AttendanceSheet&)>
+        const Meeting&, const std::vector<GroupParticipant>&, const TenantRules&, AttendanceSheet&)>
         mutate,
     const IdempotencyKey* key) {
   CPTS_ASSIGN_OR_RETURN(Meeting m, GetMeeting(caller, meeting_id));
@@ -1083,11 +1136,14 @@ absl::StatusOr<AttendanceSheet> Projects::MutateSheet(
   for (const GroupParticipant& p : v.participants) {
     if (p.state == ParticipantState::kActive) current.push_back(p);
   }
-  const AttendanceSheet initial = NewSheet(m, current, replies, d_.hourly);
+  // The payment in force now applies to a sheet recorded for the first time; a stored
+  // sheet keeps its own.
+  CPTS_ASSIGN_OR_RETURN(TenantRules rules, RulesFor(caller));
+  const AttendanceSheet initial = NewSheet(m, current, replies, rules.hourly);
   const absl::Time now = d_.clock.Now();
   return d_.attendance.MutateSheet(
       caller.tenant_id, meeting_id, initial,
-      [&](AttendanceSheet& sheet) { return mutate(m, v.participants, sheet); },
+      [&](AttendanceSheet& sheet) { return mutate(m, v.participants, rules, sheet); },
       Audit(caller, "meeting", meeting_id, audit_action, now, reason), key);
 }
 
@@ -1098,13 +1154,14 @@ absl::StatusOr<AttendanceSheet> Projects::RecordAttendance(const Caller& caller,
   CPTS_RETURN_IF_ERROR(ValidateResourceId(meeting_id, "meeting_id"));
   if (lines.empty() || lines.size() > kMaxLines) return FieldError("lines", "1 to 200 lines");
   const absl::Time now = d_.clock.Now();
-  return MutateSheet(caller, meeting_id, "ATTENDANCE_RECORDED", "",
-                     [&](const Meeting& m, const std::vector<GroupParticipant>& roster,
-                         AttendanceSheet& sheet) -> absl::StatusOr<std::vector<EntitlementEvent>> {
-                       CPTS_RETURN_IF_ERROR(CheckEtag(etag, sheet.revision));
-                       CPTS_RETURN_IF_ERROR(RecordLines(m, roster, lines, now, sheet));
-                       return std::vector<EntitlementEvent>();
-                     });
+  return MutateSheet(
+      caller, meeting_id, "ATTENDANCE_RECORDED", "",
+      [&](const Meeting& m, const std::vector<GroupParticipant>& roster, const TenantRules&,
+          AttendanceSheet& sheet) -> absl::StatusOr<std::vector<EntitlementEvent>> {
+        CPTS_RETURN_IF_ERROR(CheckEtag(etag, sheet.revision));
+        CPTS_RETURN_IF_ERROR(RecordLines(m, roster, lines, now, sheet));
+        return std::vector<EntitlementEvent>();
+      });
 }
 
 absl::StatusOr<AttendanceSheet> Projects::CloseAttendance(const Caller& caller,
@@ -1119,14 +1176,14 @@ absl::StatusOr<AttendanceSheet> Projects::CloseAttendance(const Caller& caller,
   IdempotencyKey k;
   return MutateSheet(
       caller, meeting_id, "ATTENDANCE_CLOSED", "",
-      [&](const Meeting& m, const std::vector<GroupParticipant>&,
+      [&](const Meeting& m, const std::vector<GroupParticipant>&, const TenantRules& rules,
           AttendanceSheet& sheet) -> absl::StatusOr<std::vector<EntitlementEvent>> {
         CPTS_RETURN_IF_ERROR(CheckEtag(etag, sheet.revision));
         const EntitlementContext context{.tenant_id = caller.tenant_id,
                                          .meeting_id = m.id,
                                          .group_id = m.group_id,
                                          .action_id = m.action_id,
-                                         .meeting_date = MeetingDate(m, d_.zone)};
+                                         .meeting_date = MeetingDate(m, rules.zone)};
         return CloseSheet(context, caller.subject, now, sheet);
       },
       KeyOf(key, "CloseAttendance", k));
@@ -1145,14 +1202,14 @@ absl::StatusOr<AttendanceSheet> Projects::AmendAttendance(
   const absl::Time now = d_.clock.Now();
   return MutateSheet(
       caller, meeting_id, "ATTENDANCE_AMENDED", reason,
-      [&](const Meeting& m, const std::vector<GroupParticipant>& roster,
+      [&](const Meeting& m, const std::vector<GroupParticipant>& roster, const TenantRules& rules,
           AttendanceSheet& sheet) -> absl::StatusOr<std::vector<EntitlementEvent>> {
         CPTS_RETURN_IF_ERROR(CheckEtag(etag, sheet.revision));
         const EntitlementContext context{.tenant_id = caller.tenant_id,
                                          .meeting_id = m.id,
                                          .group_id = m.group_id,
                                          .action_id = m.action_id,
-                                         .meeting_date = MeetingDate(m, d_.zone)};
+                                         .meeting_date = MeetingDate(m, rules.zone)};
         return AmendSheet(context, roster, lines, reason, caller.subject, now, sheet);
       },
       KeyOf(key, "AmendAttendance", k));
@@ -1213,7 +1270,8 @@ absl::StatusOr<AttendanceStats> Projects::GetGroupAttendanceStats(const Caller& 
   CPTS_RETURN_IF_ERROR(ValidateYear(year, "year"));
   CPTS_ASSIGN_OR_RETURN(GroupView v, LoadGroup(caller, group_id));
   CPTS_RETURN_IF_ERROR(RequireGroupReader(caller, v.participants));
-  const auto [from, to] = YearBounds(year);
+  CPTS_ASSIGN_OR_RETURN(TenantRules rules, RulesFor(caller));
+  const auto [from, to] = YearBounds(year, rules.zone);
   CPTS_ASSIGN_OR_RETURN(std::vector<AttendanceRepository::HeldSheet> held,
                         d_.attendance.ListFinalSheets(caller.tenant_id, group_id, from, to));
   std::vector<AttendanceSheet> sheets;
@@ -1229,7 +1287,8 @@ absl::StatusOr<ProjectReport> Projects::GetProjectReport(const Caller& caller, i
   CPTS_ASSIGN_OR_RETURN(std::vector<Action> actions, d_.actions.ListAllActions(caller.tenant_id));
   CPTS_ASSIGN_OR_RETURN(std::vector<IndicatorValue> values,
                         d_.actions.ListAllValues(caller.tenant_id, year));
-  const auto [from, to] = YearBounds(year);
+  CPTS_ASSIGN_OR_RETURN(TenantRules rules, RulesFor(caller));
+  const auto [from, to] = YearBounds(year, rules.zone);
   CPTS_ASSIGN_OR_RETURN(std::vector<AttendanceRepository::HeldSheet> held,
                         d_.attendance.ListFinalSheets(caller.tenant_id, "", from, to));
   std::vector<HeldMeeting> meetings;
@@ -1237,7 +1296,7 @@ absl::StatusOr<ProjectReport> Projects::GetProjectReport(const Caller& caller, i
   for (auto& h : held) {
     meetings.push_back({.meeting = std::move(h.meeting), .sheet = std::move(h.sheet)});
   }
-  return BuildProjectReport(year, d_.zone, missions, actions, values, meetings);
+  return BuildProjectReport(year, rules.zone, missions, actions, values, meetings);
 }
 
 }  // namespace cpts::projects

@@ -32,6 +32,7 @@
 #include "services/projects/attendance.h"
 #include "services/projects/model.h"
 #include "services/projects/report.h"
+#include "services/projects/settings.h"
 #include "services/projects/store.h"
 
 namespace cpts::projects {
@@ -39,6 +40,7 @@ namespace cpts::projects {
 using Caller = platform::auth::Principal;
 
 struct ProjectsDeps {
+  SettingsRepository& settings;
   MissionRepository& missions;
   ActionRepository& actions;
   GroupRepository& groups;
@@ -49,8 +51,6 @@ struct ProjectsDeps {
   membership::client::MemberDirectory& members;
   const platform::Clock& clock;
   platform::IdGenerator& ids;
-  absl::TimeZone zone = absl::UTCTimeZone();  // the CPTS's calendar
-  bool hourly = false;                        // attendance is paid by the hour
 };
 
 // An optional idempotency key: empty request_id = none.
@@ -95,6 +95,15 @@ struct TaskQuery {
 class Projects {
  public:
   explicit Projects(ProjectsDeps deps) : d_(deps) {}
+
+  // Settings: the tenant's time zone and attendance payment, read by the calls that need
+  // them (meeting dates, calendar years, hourly sheets). A sheet keeps the payment in force
+  // when it was first recorded.
+  absl::StatusOr<ProjectSettings> GetProjectSettings(const Caller& caller);
+  absl::StatusOr<ProjectSettings> UpdateProjectSettings(const Caller& caller,
+                                                        const ProjectSettings& settings,
+                                                        const std::vector<std::string>& mask,
+                                                        absl::string_view etag);
 
   // Missions
   absl::StatusOr<std::vector<Mission>> ListMissions(const Caller& caller);
@@ -249,14 +258,18 @@ class Projects {
       absl::FunctionRef<absl::StatusOr<GroupParticipant>(const std::vector<GroupParticipant>&)>
           change,
       absl::string_view audit_details = "");
+  // Changes the sheet of `meeting_id` as a manager of its group: `mutate` gets the meeting,
+  // the group's roster and the tenant's rules.
   absl::StatusOr<AttendanceSheet> MutateSheet(
       const Caller& caller, absl::string_view meeting_id, absl::string_view audit_action,
       absl::string_view reason,
       absl::FunctionRef<absl::StatusOr<std::vector<EntitlementEvent>>(
-          const Meeting&, const std::vector<GroupParticipant>&, AttendanceSheet&)>
+          const Meeting&, const std::vector<GroupParticipant>&, const TenantRules&,
+          AttendanceSheet&)>
           mutate,
       const IdempotencyKey* key = nullptr);
-  std::pair<absl::Time, absl::Time> YearBounds(int year) const;
+  // What the tenant's settings make of the rules (time zone, hourly sheets).
+  absl::StatusOr<TenantRules> RulesFor(const Caller& caller);
 
   ProjectsDeps d_;
 };

@@ -64,6 +64,26 @@ void RegisterProjectsService(platform::RpcServer& server, Projects& p) {
   const auto stats_readers =
       AllowRoles({roles::kCoordinator, roles::kReporting, roles::kBureauMember, roles::kMember});
 
+  // --- settings --------------------------------------------------------------------------
+  server.AddUnary(svc, &Svc::RequestGetProjectSettings, "GetProjectSettings", readers,
+                  [&p](const CallContext& c, const v1::GetProjectSettingsRequest&,
+                       v1::GetProjectSettingsResponse* resp) -> absl::Status {
+                    CPTS_ASSIGN_OR_RETURN(ProjectSettings out, p.GetProjectSettings(c.principal));
+                    ToProto(out, resp->mutable_settings());
+                    return absl::OkStatus();
+                  });
+  server.AddUnary(
+      svc, &Svc::RequestUpdateProjectSettings, "UpdateProjectSettings", coordinator,
+      [&p](const CallContext& c, const v1::UpdateProjectSettingsRequest& req,
+           v1::UpdateProjectSettingsResponse* resp) -> absl::Status {
+        CPTS_ASSIGN_OR_RETURN(ProjectSettings in, FromProto(req.settings(), "settings"));
+        CPTS_ASSIGN_OR_RETURN(ProjectSettings out,
+                              p.UpdateProjectSettings(c.principal, in, Mask(req.update_mask()),
+                                                      req.settings().etag()));
+        ToProto(out, resp->mutable_settings());
+        return absl::OkStatus();
+      });
+
   // --- missions --------------------------------------------------------------------------
   server.AddUnary(svc, &Svc::RequestListMissions, "ListMissions", readers,
                   [&p](const CallContext& c, const v1::ListMissionsRequest&,

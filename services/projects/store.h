@@ -63,6 +63,23 @@ struct AuditEntry {
 
 // ---------------------------------------------------------------------------------------
 
+class SettingsRepository {
+ public:
+  virtual ~SettingsRepository() = default;
+
+  // The tenant's settings, or nullopt when they were never changed (the application then
+  // applies settings.h DefaultSettings).
+  virtual absl::StatusOr<std::optional<ProjectSettings>> GetSettings(
+      absl::string_view tenant_id) = 0;
+
+  // Reads the tenant's settings FOR UPDATE (`defaults`, version 0, when none are stored; two
+  // concurrent first changes are serialised all the same), applies `mutate`, and writes them
+  // (version + 1) with `audit` in one transaction.
+  virtual absl::StatusOr<ProjectSettings> UpdateSettings(
+      absl::string_view tenant_id, const ProjectSettings& defaults,
+      absl::FunctionRef<absl::Status(ProjectSettings&)> mutate, AuditEntry audit) = 0;
+};
+
 class MissionRepository {
  public:
   virtual ~MissionRepository() = default;

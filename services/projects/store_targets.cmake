@@ -21,7 +21,9 @@ target_link_libraries(projects_store
 cpts_embed_migrations(projects_store
   COMPONENT projects
   FUNCTION cpts::projects::Migrations
-  FILES migrations/0001_projects.sql)
+  FILES
+    migrations/0001_projects.sql
+    migrations/0002_project_settings.sql)
 
 if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/mysql_store_test.cc)
   add_executable(projects_store_test mysql_store_test.cc)

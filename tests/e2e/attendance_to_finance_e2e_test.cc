@@ -82,8 +82,7 @@ bool PollUntil(const std::function<bool()>& done, absl::Duration deadline = kDel
 class AttendanceToFinanceE2e : public ::testing::Test {
  protected:
   static std::vector<std::string> ProjectsArgs() {
-    return {"--finance_address=127.0.0.1:" + std::to_string(servers->finance_port),
-            "--hourly_attendance"};
+    return {"--finance_address=127.0.0.1:" + std::to_string(servers->finance_port)};
   }
 
   static void SetUpTestSuite() {
@@ -154,6 +153,14 @@ class AttendanceToFinanceE2e : public ::testing::Test {
     tenant_ = resp.tenant().id();
     coordinator_ = Token({"coordinator"});
     treasurer_ = Token({"treasurer"});
+    // Every CPTS of this suite pays attendance by the hour: its sheets carry minutes.
+    pv1::UpdateProjectSettingsRequest settings;
+    settings.mutable_settings()->set_attendance_payment(pv1::ATTENDANCE_PAYMENT_PER_HOUR);
+    settings.mutable_update_mask()->add_paths("attendance_payment");
+    pv1::UpdateProjectSettingsResponse updated;
+    const grpc::Status set =
+        projects_->UpdateProjectSettings(Ctx(coordinator_).get(), settings, &updated);
+    ASSERT_TRUE(set.ok()) << set.error_message();
   }
 
   std::string Token(std::vector<std::string> roles, const std::string& member_id = "") const {
@@ -485,14 +492,21 @@ TEST_F(AttendanceToFinanceE2e, ClosedSheetIsDeliveredOnceAndPaidThroughAPain001)
   for (const auto& [member, bban, name] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
            {g.referent_member, "30006000011234567890189", "Dr Référente Fictive"},
-           {g.member_a, "30004000031234567890143", "Dr Membre Fictif"},
-           {tenant_, "10278000011234567890159", "CPTS Croisée Fictive"}}) {
+           {g.member_a, "30004000031234567890143", "Dr Membre Fictif"}}) {
     fv1::SetPayeeBankAccountRequest req;
     req.mutable_account()->set_member_id(member);
     req.mutable_account()->set_holder_name(name);
     req.mutable_account()->set_iban(SyntheticIban(bban));
     fv1::SetPayeeBankAccountResponse resp;
     st = finance_->SetPayeeBankAccount(Ctx(treasurer_).get(), req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  {
+    fv1::SetDebtorAccountRequest req;  // the CPTS's own account, debtor of the pain.001
+    req.mutable_account()->set_holder_name("CPTS Croisée Fictive");
+    req.mutable_account()->set_iban(SyntheticIban("10278000011234567890159"));
+    fv1::SetDebtorAccountResponse resp;
+    st = finance_->SetDebtorAccount(Ctx(treasurer_).get(), req, &resp);
     ASSERT_TRUE(st.ok()) << st.error_message();
   }
   fv1::ApproveEntitlementsRequest approve;

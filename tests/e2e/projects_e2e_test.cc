@@ -156,7 +156,8 @@ class ProjectsFlowE2e : public ProjectsE2e {
     pv1::GroupParticipant guest;
     pv1::Meeting meeting;
   };
-  Held MakeHeld() {
+  // With `wait` false, the meeting may not have started yet on return: see WaitUntilStarted.
+  Held MakeHeld(bool wait = true) {
     Held h;
     h.referent_member = CreateActiveMember();
     h.active_member = CreateActiveMember();
@@ -167,8 +168,31 @@ class ProjectsFlowE2e : public ProjectsE2e {
     h.guest = InviteGuest(h.group.id(), Token({"member"}, h.referent_member));
     const absl::Time start = absl::Now() + absl::Seconds(3);
     h.meeting = Schedule(h.group.id(), start, Token({"member"}, h.referent_member));
-    WaitUntil(start);
+    if (wait) WaitUntil(start);
     return h;
+  }
+  static void WaitUntilStarted(const Held& h) {
+    WaitUntil(absl::FromUnixSeconds(h.meeting.start_time().seconds()));
+  }
+
+  grpc::Status UpdateSettings(const std::string& token, const std::string& time_zone,
+                              pv1::AttendancePayment payment, const std::vector<std::string>& mask,
+                              pv1::ProjectSettings* out = nullptr) {
+    pv1::UpdateProjectSettingsRequest req;
+    req.mutable_settings()->set_time_zone(time_zone);
+    req.mutable_settings()->set_attendance_payment(payment);
+    for (const std::string& path : mask) req.mutable_update_mask()->add_paths(path);
+    pv1::UpdateProjectSettingsResponse resp;
+    grpc::Status st = projects_->UpdateProjectSettings(Ctx(token).get(), req, &resp);
+    if (out != nullptr) *out = resp.settings();
+    return st;
+  }
+
+  pv1::ProjectSettings Settings(const std::string& token) {
+    pv1::GetProjectSettingsResponse resp;
+    const grpc::Status st = projects_->GetProjectSettings(Ctx(token).get(), {}, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.settings();
   }
 
   std::string coordinator_;
@@ -303,6 +327,116 @@ TEST_F(ProjectsFlowE2e, SuspendedMemberCannotJoin) {
   const grpc::Status st =
       projects_->RequestToJoin(Ctx(Token({"member"}, member)).get(), req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+}
+
+TEST_F(ProjectsFlowE2e, OnlyTheCoordinatorChangesTheSettingsAndBadOnesNameTheirField) {
+  const pv1::ProjectSettings defaults = Settings(Token({"member"}, CreateActiveMember()));
+  EXPECT_EQ(defaults.time_zone(), "Europe/Paris");
+  EXPECT_EQ(defaults.attendance_payment(), pv1::ATTENDANCE_PAYMENT_PER_MEETING);
+  EXPECT_EQ(defaults.etag(), "v0");
+  EXPECT_FALSE(defaults.has_update_time());
+
+  // A référent leads a group, not the CPTS.
+  const std::string referent_member = CreateActiveMember();
+  const pv1::WorkingGroup group = CreateGroup(CreateAction("Action soins non programmés").id());
+  Appoint(group.id(), Join(group.id(), referent_member, coordinator_).id());
+  const std::string referent = Token({"member"}, referent_member);
+  EXPECT_EQ(UpdateSettings(referent, "America/Cayenne", pv1::ATTENDANCE_PAYMENT_PER_HOUR,
+                           {"time_zone", "attendance_payment"})
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  for (const std::string zone : {"Europe/Atlantis", "localtime", "UTC+1", ""}) {
+    const grpc::Status bad =
+        UpdateSettings(coordinator_, zone, pv1::ATTENDANCE_PAYMENT_PER_HOUR, {"time_zone"});
+    EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << zone;
+    EXPECT_TRUE(absl::StartsWith(bad.error_message(), "settings.time_zone: "))
+        << bad.error_message();
+  }
+  const grpc::Status no_payment = UpdateSettings(
+      coordinator_, "Europe/Paris", pv1::ATTENDANCE_PAYMENT_UNSPECIFIED, {"attendance_payment"});
+  EXPECT_EQ(no_payment.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(no_payment.error_message(), "settings.attendance_payment"))
+      << no_payment.error_message();
+  EXPECT_EQ(UpdateSettings(coordinator_, "Europe/Paris", pv1::ATTENDANCE_PAYMENT_PER_HOUR, {})
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(AuditRows("settings", tenant_).empty()) << "a refused change is not a change";
+
+  pv1::ProjectSettings changed;
+  const grpc::Status st =
+      UpdateSettings(coordinator_, "America/Cayenne", pv1::ATTENDANCE_PAYMENT_PER_HOUR,
+                     {"time_zone", "attendance_payment"}, &changed);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(changed.time_zone(), "America/Cayenne");
+  EXPECT_EQ(changed.attendance_payment(), pv1::ATTENDANCE_PAYMENT_PER_HOUR);
+  EXPECT_EQ(changed.updated_by(), "user-coordinator");
+  EXPECT_EQ(changed.etag(), "v1");
+  EXPECT_TRUE(changed.has_update_time());
+  EXPECT_EQ(Settings(referent).time_zone(), "America/Cayenne");
+  const auto audit = AuditRows("settings", tenant_);
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit.front().action, "projects.SETTINGS_UPDATED");
+  EXPECT_EQ(audit.front().actor_subject, "user-coordinator");
+}
+
+TEST_F(ProjectsFlowE2e, AnHourlyTenantNeedsMinutesWhereAPerMeetingTenantDoesNot) {
+  ASSERT_TRUE(UpdateSettings(coordinator_, "Europe/Paris", pv1::ATTENDANCE_PAYMENT_PER_HOUR,
+                             {"attendance_payment"})
+                  .ok());
+  const std::string hourly_tenant = tenant_;
+  const Held hourly = MakeHeld(/*wait=*/false);
+  // A second CPTS on the same server keeps the defaults: paid per meeting.
+  tenant_ = NewTenant("CPTS Voisine Fictive");
+  coordinator_ = Token({"coordinator"});
+  const Held per_meeting = MakeHeld(/*wait=*/false);
+  EXPECT_EQ(Settings(coordinator_).attendance_payment(), pv1::ATTENDANCE_PAYMENT_PER_MEETING);
+  WaitUntilStarted(hourly);
+  WaitUntilStarted(per_meeting);
+
+  // Per meeting: present without minutes closes.
+  const std::string per_meeting_referent = Token({"member"}, per_meeting.referent_member);
+  pv1::AttendanceSheet sheet;
+  ASSERT_TRUE(Record(per_meeting.meeting.id(), per_meeting_referent,
+                     {{per_meeting.referent.id(), pv1::ATTENDANCE_STATUS_PRESENT},
+                      {per_meeting.member.id(), pv1::ATTENDANCE_STATUS_PRESENT},
+                      {per_meeting.guest.id(), pv1::ATTENDANCE_STATUS_ABSENT}},
+                     &sheet)
+                  .ok());
+  EXPECT_FALSE(sheet.hourly());
+  const grpc::Status closed = Close(per_meeting.meeting.id(), per_meeting_referent);
+  EXPECT_TRUE(closed.ok()) << closed.error_message();
+
+  // By the hour: the same sheet cannot close until the present lines have their minutes.
+  tenant_ = hourly_tenant;
+  const std::string referent = Token({"member"}, hourly.referent_member);
+  ASSERT_TRUE(Record(hourly.meeting.id(), referent,
+                     {{hourly.referent.id(), pv1::ATTENDANCE_STATUS_PRESENT},
+                      {hourly.member.id(), pv1::ATTENDANCE_STATUS_PRESENT},
+                      {hourly.guest.id(), pv1::ATTENDANCE_STATUS_ABSENT}},
+                     &sheet)
+                  .ok());
+  EXPECT_TRUE(sheet.hourly());
+  const grpc::Status refused = Close(hourly.meeting.id(), referent);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "no minutes worked"))
+      << refused.error_message();
+  pv1::RecordAttendanceRequest minutes;
+  minutes.set_meeting_id(hourly.meeting.id());
+  for (const auto& [participant, worked] :
+       {std::pair{hourly.referent.id(), 150}, std::pair{hourly.member.id(), 120}}) {
+    auto* line = minutes.add_lines();
+    line->set_participant_id(participant);
+    line->set_status(pv1::ATTENDANCE_STATUS_PRESENT);
+    line->set_minutes_worked(worked);
+  }
+  pv1::RecordAttendanceResponse recorded;
+  ASSERT_TRUE(projects_->RecordAttendance(Ctx(referent).get(), minutes, &recorded).ok());
+  const grpc::Status st = Close(hourly.meeting.id(), referent);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  const auto events = OutboxEvents();
+  ASSERT_EQ(events.size(), 2u);
+  for (const auto& e : events) EXPECT_GT(e.minutes_worked(), 0) << e.participant_id();
 }
 
 TEST_F(ProjectsFlowE2e, AYearOfAWorkingGroup) {
