@@ -201,6 +201,78 @@ TEST(MtConvertTest, GpCapacityRoundTrip) {
 
 // --- SNP -----------------------------------------------------------------------------------
 
+TEST(MtConvertTest, TerritoryUpdateReadsThePartsOfTheMask) {
+  v1::UpdateTerritoryRequest req;
+  v1::CommuneLink* link = req.mutable_territory()->add_links();
+  link->set_commune_a("77296");
+  link->set_commune_b("77251");
+  link->set_distance(2.5);
+  v1::Commune* commune = req.mutable_territory()->add_communes();
+  commune->set_insee_code("77296");
+  commune->set_name("Moissy-Cramayel");
+  commune->set_postal_code("77550");
+  req.mutable_territory()->set_updated_by("ignored");
+
+  // No mask: both parts.
+  auto both = TerritoryUpdateFromProto(req);
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_TRUE(both->replace.links);
+  EXPECT_TRUE(both->replace.communes);
+  ASSERT_EQ(both->links.size(), 1U);
+  EXPECT_EQ(both->links[0].a, "77296");
+  EXPECT_EQ(both->links[0].b, "77251");
+  EXPECT_EQ(both->links[0].distance, 2.5);
+  ASSERT_EQ(both->communes.size(), 1U);
+  EXPECT_EQ(
+      both->communes[0],
+      (TerritoryCommune{.insee_code = "77296", .name = "Moissy-Cramayel", .postal_code = "77550"}));
+
+  req.mutable_update_mask()->add_paths("communes");
+  auto communes = TerritoryUpdateFromProto(req);
+  ASSERT_TRUE(communes.ok()) << communes.status();
+  EXPECT_FALSE(communes->replace.links);
+  EXPECT_TRUE(communes->replace.communes);
+  EXPECT_TRUE(communes->links.empty());
+  EXPECT_EQ(communes->communes.size(), 1U);
+
+  req.mutable_update_mask()->add_paths("links");
+  auto named_both = TerritoryUpdateFromProto(req);
+  ASSERT_TRUE(named_both.ok()) << named_both.status();
+  EXPECT_TRUE(named_both->replace.links);
+  EXPECT_TRUE(named_both->replace.communes);
+
+  for (const char* bad : {"updated_by", "territory.links", "", "*"}) {
+    v1::UpdateTerritoryRequest r = req;
+    r.mutable_update_mask()->add_paths(bad);
+    EXPECT_TRUE(NamesField(TerritoryUpdateFromProto(r).status(), "update_mask")) << bad;
+  }
+}
+
+TEST(MtConvertTest, TerritoryToProto) {
+  TerritoryRecord in;
+  in.links = {CommuneLink{.a = "77251", .b = "77296", .distance = 1}};
+  in.communes = {
+      TerritoryCommune{.insee_code = "2A004", .name = "Ajaccio", .postal_code = "20000"}};
+  in.updated_by = "user:coord";
+  in.update_time = kAt;
+  v1::Territory out;
+  ToProto(in, &out);
+  ASSERT_EQ(out.links_size(), 1);
+  EXPECT_EQ(out.links(0).commune_a(), "77251");
+  ASSERT_EQ(out.communes_size(), 1);
+  EXPECT_EQ(out.communes(0).insee_code(), "2A004");
+  EXPECT_EQ(out.communes(0).name(), "Ajaccio");
+  EXPECT_EQ(out.communes(0).postal_code(), "20000");
+  EXPECT_EQ(out.updated_by(), "user:coord");
+  EXPECT_TRUE(out.has_update_time());
+
+  // Never set: no update time.
+  v1::Territory never;
+  ToProto(TerritoryRecord{}, &never);
+  EXPECT_FALSE(never.has_update_time());
+  EXPECT_EQ(never.communes_size(), 0);
+}
+
 TEST(SnpConvertTest, TimestampsRoundTripAndOutOfRangeIsRefused) {
   google::protobuf::Timestamp ts;
   snp::ToProto(kAt, &ts);

@@ -988,6 +988,29 @@ TEST(FhirSlotBundleTest, IncludesAndCount) {
   }
 }
 
+// FrLocationAgregateur: an office Location has the address line, city and postal code from
+// the territory's communes; a commune missing there leaves the line alone (and a home visit,
+// which has no line, no address at all), never an empty element.
+TEST(FhirSlotBundleTest, LocationAddressFromTheTerritoryCommunes) {
+  FhirBundleContext context = Context();
+  context.pretty = false;
+  absl::StatusOr<std::string> known = FhirSlotBundleJson(FixtureQuery(), Fixture(), 3, context);
+  ASSERT_THAT(known, IsOk());
+  EXPECT_THAT(*known, HasSubstr(R"("address":{"line":["2 rue de la Gare"],)"
+                                R"("city":"Moissy-Cramayel","postalCode":"77550"})"));
+  EXPECT_THAT(*known, HasSubstr(R"("name":"Visites à domicile","address":{)"
+                                R"("city":"Moissy-Cramayel","postalCode":"77550"})"));
+
+  context.communes.clear();
+  context.communes["77251"] = {"77127", "Lieusaint"};  // another commune: no match
+  absl::StatusOr<std::string> unknown = FhirSlotBundleJson(FixtureQuery(), Fixture(), 3, context);
+  ASSERT_THAT(unknown, IsOk());
+  EXPECT_THAT(*unknown, HasSubstr(R"("address":{"line":["2 rue de la Gare"]}})"));
+  EXPECT_THAT(*unknown, HasSubstr(R"("name":"Visites à domicile"})"));
+  EXPECT_THAT(*unknown, Not(HasSubstr("postalCode")));
+  EXPECT_THAT(*unknown, Not(HasSubstr("Lieusaint")));
+}
+
 TEST(FhirSlotBundleTest, RefusesWhatMustNotBePublished) {
   std::vector<Slot> booked = Fixture();
   booked[0].status = SlotStatus::kBooked;

@@ -33,6 +33,7 @@ struct Wiring {
   std::optional<platform::crypto::FieldCipher> cipher;
   std::unique_ptr<cpts::membership::client::GrpcMemberDirectory> directory;
   std::shared_ptr<void> mt;
+  // Declared after `mt`, so destroyed first: its FHIR endpoint reads the MT half's communes.
   std::shared_ptr<void> snp;
 };
 
@@ -84,7 +85,8 @@ int main(int argc, char** argv) {
          auto mt = access::WireMt(deps, env.server, svc);
          if (!mt.ok()) return mt.status();
          w->mt = *std::move(mt);
-         auto snp = access::WireSnp(deps, env.server, svc, FhirAuthenticator(env.verifier));
+         auto snp = access::WireSnp(deps, env.server, svc, FhirAuthenticator(env.verifier),
+                                    access::MtCommunes(w->mt));
          if (!snp.ok()) return snp.status();
          w->snp = *std::move(snp);
          if (deps.fhir_port >= 0) env.ready_ports["fhir_port"] = access::FhirPort(w->snp);

@@ -232,22 +232,51 @@ void ToProto(const MtIndicators& in, absl::CivilDay start, absl::CivilDay end,
   if (in.p90_wait.has_value()) DurationToProto(*in.p90_wait, out->mutable_p90_wait());
 }
 
-std::vector<CommuneLink> LinksFromProto(const v1::Territory& in) {
-  std::vector<CommuneLink> out;
-  out.reserve(static_cast<std::size_t>(in.links_size()));
-  for (const v1::CommuneLink& link : in.links()) {
-    out.push_back(
-        CommuneLink{.a = link.commune_a(), .b = link.commune_b(), .distance = link.distance()});
+absl::StatusOr<TerritoryUpdate> TerritoryUpdateFromProto(const v1::UpdateTerritoryRequest& in) {
+  TerritoryUpdate out;
+  if (in.update_mask().paths_size() > 0) {
+    out.replace = {.links = false, .communes = false};
+    for (const std::string& path : in.update_mask().paths()) {
+      if (path == "links") {
+        out.replace.links = true;
+      } else if (path == "communes") {
+        out.replace.communes = true;
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("update_mask: unknown field '", path, "' (links, communes)"));
+      }
+    }
+  }
+  const v1::Territory& t = in.territory();
+  if (out.replace.links) {
+    out.links.reserve(static_cast<std::size_t>(t.links_size()));
+    for (const v1::CommuneLink& link : t.links()) {
+      out.links.push_back(
+          CommuneLink{.a = link.commune_a(), .b = link.commune_b(), .distance = link.distance()});
+    }
+  }
+  if (out.replace.communes) {
+    out.communes.reserve(static_cast<std::size_t>(t.communes_size()));
+    for (const v1::Commune& c : t.communes()) {
+      out.communes.push_back(TerritoryCommune{
+          .insee_code = c.insee_code(), .name = c.name(), .postal_code = c.postal_code()});
+    }
   }
   return out;
 }
 
-void ToProto(const TerritoryLinks& in, v1::Territory* out) {
+void ToProto(const TerritoryRecord& in, v1::Territory* out) {
   for (const CommuneLink& link : in.links) {
     v1::CommuneLink* l = out->add_links();
     l->set_commune_a(link.a);
     l->set_commune_b(link.b);
     l->set_distance(link.distance);
+  }
+  for (const TerritoryCommune& c : in.communes) {
+    v1::Commune* o = out->add_communes();
+    o->set_insee_code(c.insee_code);
+    o->set_name(c.name);
+    o->set_postal_code(c.postal_code);
   }
   out->set_updated_by(in.updated_by);
   if (in.update_time != absl::InfinitePast()) {

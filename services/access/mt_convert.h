@@ -24,8 +24,10 @@ absl::StatusOr<MtRequest> FromProto(const v1::MtRequest& in);
 // DeclareGpCapacity's gp_capacity: the declared fields only.
 absl::StatusOr<GpCapacity> FromProto(const v1::GpCapacity& in);
 
-// UpdateTerritory's territory: the links only, as sent (the desk validates them).
-std::vector<CommuneLink> LinksFromProto(const v1::Territory& in);
+// UpdateTerritory's request: links and communes as sent (the desk validates them) and the
+// parts to replace from update_mask ("links", "communes"; empty = both). InvalidArgument
+// "update_mask: ..." for any other path.
+absl::StatusOr<TerritoryUpdate> TerritoryUpdateFromProto(const v1::UpdateTerritoryRequest& in);
 
 absl::StatusOr<PriorityClass> PriorityClassFromProto(int value, absl::string_view field);
 absl::StatusOr<MtState> MtStateFromProto(int value, absl::string_view field);
@@ -36,7 +38,7 @@ absl::StatusOr<absl::CivilDay> DayFromProto(const common::v1::Date& date, absl::
 void ToProto(const MtRequest& in, v1::MtRequest* out);
 void ToProto(const GpCapacity& in, v1::GpCapacity* out);
 void ToProto(const GpSuggestion& in, v1::GpSuggestion* out);
-void ToProto(const TerritoryLinks& in, v1::Territory* out);
+void ToProto(const TerritoryRecord& in, v1::Territory* out);
 void ToProto(const MtIndicators& in, absl::CivilDay start, absl::CivilDay end,
              absl::Time compute_time, v1::MtIndicators* out);
 

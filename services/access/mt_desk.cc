@@ -167,7 +167,8 @@ MtDesk::MtDesk(MtRequestRepository& requests, GpCapacityRepository& capacities,
 absl::StatusOr<Territory> MtDesk::TenantTerritory(absl::string_view tenant_id) {
   if (territories_ == nullptr) return options_.territory;
   // Loaded per call: a tenant has at most kMaxTerritoryLinks links.
-  CPTS_ASSIGN_OR_RETURN(TerritoryLinks stored, territories_->GetTerritoryLinks(tenant_id));
+  CPTS_ASSIGN_OR_RETURN(TerritoryRecord stored,
+                        territories_->GetTerritory(tenant_id, {.links = true, .communes = false}));
   std::vector<std::string> communes;
   communes.reserve(stored.links.size() * 2);
   for (const CommuneLink& link : stored.links) {
@@ -182,29 +183,33 @@ absl::StatusOr<Territory> MtDesk::TenantTerritory(absl::string_view tenant_id) {
   return territory;
 }
 
-absl::StatusOr<TerritoryLinks> MtDesk::UpdateTerritory(const Principal& caller,
-                                                       std::vector<CommuneLink> links) {
+absl::StatusOr<TerritoryRecord> MtDesk::UpdateTerritory(const Principal& caller,
+                                                        TerritoryUpdate update) {
   if (!caller.HasRole(roles::kCoordinator)) {
     return absl::PermissionDeniedError("only a coordinator updates the territory");
   }
-  CPTS_ASSIGN_OR_RETURN(std::vector<CommuneLink> normalized,
-                        NormalizeTerritoryLinks(std::move(links)));
+  TerritoryRecord territory;
+  if (update.replace.links) {
+    CPTS_ASSIGN_OR_RETURN(territory.links, NormalizeTerritoryLinks(std::move(update.links)));
+  }
+  if (update.replace.communes) {
+    CPTS_ASSIGN_OR_RETURN(territory.communes,
+                          NormalizeTerritoryCommunes(std::move(update.communes)));
+  }
   if (territories_ == nullptr) {
     return absl::FailedPreconditionError("this server keeps no territory");
   }
-  TerritoryLinks territory;
-  territory.links = std::move(normalized);
   territory.updated_by = caller.subject;
   territory.update_time = deps_.clock.Now();
-  return territories_->PutTerritoryLinks(caller.tenant_id, territory);
+  return territories_->PutTerritory(caller.tenant_id, territory, update.replace);
 }
 
-absl::StatusOr<TerritoryLinks> MtDesk::GetTerritory(const Principal& caller) {
+absl::StatusOr<TerritoryRecord> MtDesk::GetTerritory(const Principal& caller) {
   if (!IsStaff(caller)) {
     return absl::PermissionDeniedError("only coordinator and triage_nurse read the territory");
   }
-  if (territories_ == nullptr) return TerritoryLinks{};
-  return territories_->GetTerritoryLinks(caller.tenant_id);
+  if (territories_ == nullptr) return TerritoryRecord{};
+  return territories_->GetTerritory(caller.tenant_id, TerritoryParts{});
 }
 
 absl::CivilDay MtDesk::Today() const { return absl::ToCivilDay(deps_.clock.Now(), deps_.zone); }

@@ -90,6 +90,14 @@ struct MtAcceptResult {
   GpCapacity capacity;
 };
 
+// UpdateTerritory's input, as sent (the desk validates it): the parts to replace and their
+// new contents; a part not replaced is neither read nor validated.
+struct TerritoryUpdate {
+  std::vector<CommuneLink> links{};
+  std::vector<TerritoryCommune> communes{};
+  TerritoryParts replace{};
+};
+
 struct MtDeskOptions {
   // Public form rate limit per (tenant, subject): a bucket of `public_form_burst` tokens,
   // one token back every `public_form_refill`.
@@ -147,15 +155,17 @@ class MtDesk final {
   absl::StatusOr<std::vector<GpSuggestion>> ProposeMatch(const platform::auth::Principal& caller,
                                                          absl::string_view id, int max_suggestions);
 
-  // UpdateTerritory: coordinator. Replaces the tenant's commune links, validated and
-  // normalised, fields named "territory.links[i].<field>": commune_a and commune_b INSEE
-  // codes (trimmed, upper-cased), different; distance > 0, finite, at most
-  // kMaxTerritoryDistance; at most kMaxTerritoryLinks links. Each link is stored with a < b;
-  // duplicates keep the shortest distance. FAILED_PRECONDITION without a territory repository.
-  absl::StatusOr<TerritoryLinks> UpdateTerritory(const platform::auth::Principal& caller,
-                                                 std::vector<CommuneLink> links);
+  // UpdateTerritory: coordinator. Replaces the parts of the tenant's territory named in
+  // update.replace, validated and normalised. Links, fields named
+  // "territory.links[i].<field>": commune_a and commune_b INSEE codes (trimmed, upper-cased),
+  // different; distance > 0, finite, at most kMaxTerritoryDistance; at most
+  // kMaxTerritoryLinks links. Each link is stored with a < b; duplicates keep the shortest
+  // distance. Communes: NormalizeTerritoryCommunes (mt_validators.h). FAILED_PRECONDITION
+  // without a territory repository.
+  absl::StatusOr<TerritoryRecord> UpdateTerritory(const platform::auth::Principal& caller,
+                                                  TerritoryUpdate update);
   // GetTerritory: coordinator or triage_nurse.
-  absl::StatusOr<TerritoryLinks> GetTerritory(const platform::auth::Principal& caller);
+  absl::StatusOr<TerritoryRecord> GetTerritory(const platform::auth::Principal& caller);
 
   // DeclareGpCapacity: the GP for themselves or a coordinator. FAILED_PRECONDITION when the
   // GP is not an active member whose profession is MEDECIN_GENERALISTE.

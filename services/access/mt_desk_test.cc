@@ -492,10 +492,10 @@ TEST_F(MtDeskTest, ProposeMatchRanksByTheTenantsTerritory) {
   EXPECT_THAT(ids(*suggestions), ElementsAre("gp-1", "gp-3", "gp-2"));
 
   // Links in any order and case; a duplicate keeps the shortest distance.
-  auto updated = desk_->UpdateTerritory(Coordinator(),
-                                        {CommuneLink{.a = "77350", .b = "77288", .distance = 4},
-                                         CommuneLink{.a = " 77350 ", .b = "77100", .distance = 1},
-                                         CommuneLink{.a = "77288", .b = "77350", .distance = 1}});
+  auto updated = desk_->UpdateTerritory(
+      Coordinator(), {.links = {CommuneLink{.a = "77350", .b = "77288", .distance = 4},
+                                CommuneLink{.a = " 77350 ", .b = "77100", .distance = 1},
+                                CommuneLink{.a = "77288", .b = "77350", .distance = 1}}});
   ASSERT_THAT(updated.status(), IsOk());
   ASSERT_EQ(updated->links.size(), 2U);
   EXPECT_EQ(updated->links[0].a, "77100");
@@ -527,7 +527,8 @@ TEST_F(MtDeskTest, ProposeMatchRanksByTheTenantsTerritory) {
 
 TEST_F(MtDeskTest, UpdateTerritoryValidatesAndNamesTheField) {
   auto update = [&](const CommuneLink& link) {
-    return desk_->UpdateTerritory(Coordinator(), {CommuneLink{.a = "77288", .b = "77350"}, link})
+    return desk_
+        ->UpdateTerritory(Coordinator(), {.links = {CommuneLink{.a = "77288", .b = "77350"}, link}})
         .status();
   };
   EXPECT_THAT(update({.a = "7728", .b = "77350", .distance = 1}),
@@ -543,12 +544,64 @@ TEST_F(MtDeskTest, UpdateTerritoryValidatesAndNamesTheField) {
   }
   std::vector<CommuneLink> too_many(kMaxTerritoryLinks + 1,
                                     CommuneLink{.a = "77288", .b = "77350", .distance = 1});
-  EXPECT_THAT(desk_->UpdateTerritory(Coordinator(), too_many).status(),
+  EXPECT_THAT(desk_->UpdateTerritory(Coordinator(), {.links = too_many}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, "territory.links"));
+  // A bad commune fails the whole update, links included.
+  EXPECT_THAT(
+      desk_
+          ->UpdateTerritory(Coordinator(),
+                            {.links = {CommuneLink{.a = "77288", .b = "77350"}},
+                             .communes = {TerritoryCommune{
+                                 .insee_code = "77288", .name = "Moissy", .postal_code = "7755"}}})
+          .status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, "territory.communes[0].postal_code"));
   // Nothing was stored.
   auto read = desk_->GetTerritory(Coordinator());
   ASSERT_THAT(read.status(), IsOk());
   EXPECT_THAT(read->links, IsEmpty());
+  EXPECT_THAT(read->communes, IsEmpty());
+  EXPECT_EQ(read->update_time, absl::InfinitePast());
+}
+
+TEST_F(MtDeskTest, UpdateTerritoryReplacesTheCommunesAndKeepsThePartNotNamed) {
+  const TerritoryCommune moissy{
+      .insee_code = "77296", .name = "Moissy-Cramayel", .postal_code = "77550"};
+  const TerritoryCommune ajaccio{.insee_code = "2A004", .name = "Ajaccio", .postal_code = "20000"};
+  // Normalised: trimmed, upper-cased, white space collapsed, sorted by INSEE code.
+  auto updated = desk_->UpdateTerritory(
+      Coordinator(),
+      {.links = {CommuneLink{.a = "77296", .b = "77251", .distance = 1}},
+       .communes = {
+           TerritoryCommune{
+               .insee_code = " 77296 ", .name = " Moissy-Cramayel ", .postal_code = " 77550"},
+           TerritoryCommune{.insee_code = "2a004", .name = "Ajaccio", .postal_code = "20000"}}});
+  ASSERT_THAT(updated.status(), IsOk());
+  EXPECT_THAT(updated->communes, ElementsAre(ajaccio, moissy));
+  EXPECT_EQ(updated->links.size(), 1U);
+  EXPECT_EQ(updated->updated_by, "user:coord");
+
+  // Communes only: the links stay, and the links sent are ignored (not even validated).
+  updated = desk_->UpdateTerritory(Coordinator(), {.links = {CommuneLink{.a = "bad", .b = "bad"}},
+                                                   .communes = {moissy},
+                                                   .replace = {.links = false, .communes = true}});
+  ASSERT_THAT(updated.status(), IsOk());
+  EXPECT_THAT(updated->communes, ElementsAre(moissy));
+  EXPECT_EQ(updated->links.size(), 1U);
+
+  // Links only: the communes stay.
+  updated = desk_->UpdateTerritory(Coordinator(), {.replace = {.links = true, .communes = false}});
+  ASSERT_THAT(updated.status(), IsOk());
+  EXPECT_THAT(updated->links, IsEmpty());
+  EXPECT_THAT(updated->communes, ElementsAre(moissy));
+
+  auto read = desk_->GetTerritory(Nurse());
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_THAT(read->communes, ElementsAre(moissy));
+
+  // Both parts (the default): no communes sent clears them.
+  updated = desk_->UpdateTerritory(Coordinator(), {});
+  ASSERT_THAT(updated.status(), IsOk());
+  EXPECT_THAT(updated->communes, IsEmpty());
 }
 
 }  // namespace

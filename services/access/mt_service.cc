@@ -1,6 +1,7 @@
 #include "services/access/mt_service.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "services/access/mt_convert.h"
@@ -207,16 +208,16 @@ void RegisterMtService(platform::RpcServer& server, Svc* svc, MtDesk& desk,
   server.AddUnary(svc, &Svc::RequestUpdateTerritory, "UpdateTerritory", coordinator,
                   [&desk](const CallContext& c, const v1::UpdateTerritoryRequest& req,
                           v1::UpdateTerritoryResponse* resp) -> absl::Status {
-                    CPTS_ASSIGN_OR_RETURN(
-                        TerritoryLinks out,
-                        desk.UpdateTerritory(c.principal, LinksFromProto(req.territory())));
+                    CPTS_ASSIGN_OR_RETURN(TerritoryUpdate update, TerritoryUpdateFromProto(req));
+                    CPTS_ASSIGN_OR_RETURN(TerritoryRecord out,
+                                          desk.UpdateTerritory(c.principal, std::move(update)));
                     ToProto(out, resp->mutable_territory());
                     return absl::OkStatus();
                   });
   server.AddUnary(svc, &Svc::RequestGetTerritory, "GetTerritory", staff,
                   [&desk](const CallContext& c, const v1::GetTerritoryRequest& /*req*/,
                           v1::GetTerritoryResponse* resp) -> absl::Status {
-                    CPTS_ASSIGN_OR_RETURN(TerritoryLinks out, desk.GetTerritory(c.principal));
+                    CPTS_ASSIGN_OR_RETURN(TerritoryRecord out, desk.GetTerritory(c.principal));
                     ToProto(out, resp->mutable_territory());
                     return absl::OkStatus();
                   });

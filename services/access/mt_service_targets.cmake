@@ -20,7 +20,7 @@ cpts_embed_migrations(access_mt_store
   COMPONENT access_mt
   FUNCTION cpts::access::MtMigrations
   FILES migrations/mt/0001_mt_requests.sql migrations/mt/0002_territory.sql
-  migrations/mt/0003_mt_request_id_per_caller.sql)
+  migrations/mt/0003_mt_request_id_per_caller.sql migrations/mt/0004_territory_communes.sql)
 
 add_library(access_mt_service
   ${CMAKE_CURRENT_LIST_DIR}/mt_desk.cc

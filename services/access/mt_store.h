@@ -30,6 +30,7 @@
 #include "services/access/mt_model.h"
 #include "services/access/mt_priority.h"
 #include "services/access/mt_workflow.h"
+#include "services/access/territory_communes.h"
 #include "services/platform/auth/principal.h"
 
 namespace cpts::access {
@@ -162,26 +163,35 @@ class GpCapacityRepository {
       absl::string_view after_gp_member_id, int limit) = 0;
 };
 
-// The tenant's commune links (UpdateTerritory / GetTerritory), already validated and
-// normalised by the desk: a < b, no duplicates.
-struct TerritoryLinks {
-  std::vector<CommuneLink> links{};  // sorted by (a, b)
+// The tenant's territory (UpdateTerritory / GetTerritory), already validated and normalised
+// by the desk: links with a < b and no duplicates, communes with distinct INSEE codes.
+struct TerritoryRecord {
+  std::vector<CommuneLink> links{};          // sorted by (a, b)
+  std::vector<TerritoryCommune> communes{};  // sorted by INSEE code
   std::string updated_by{};
   absl::Time update_time = absl::InfinitePast();  // InfinitePast() = never set
+};
+
+// Which parts of a territory a call replaces or reads.
+struct TerritoryParts {
+  bool links = true;
+  bool communes = true;
 };
 
 class TerritoryRepository {
  public:
   virtual ~TerritoryRepository() = default;
 
-  // Replaces the tenant's links by `territory.links` (all or nothing) and records
-  // updated_by / update_time. Returns what GetTerritoryLinks then returns.
-  virtual absl::StatusOr<TerritoryLinks> PutTerritoryLinks(absl::string_view tenant_id,
-                                                           const TerritoryLinks& territory) = 0;
+  // Replaces the tenant's links and/or communes (as `replace` says) by the territory's (all
+  // or nothing) and records updated_by / update_time. Returns what GetTerritory then returns.
+  virtual absl::StatusOr<TerritoryRecord> PutTerritory(absl::string_view tenant_id,
+                                                       const TerritoryRecord& territory,
+                                                       TerritoryParts replace) = 0;
 
-  // The tenant's links sorted by (a, b); no links and update_time InfinitePast() when the
-  // tenant never set any.
-  virtual absl::StatusOr<TerritoryLinks> GetTerritoryLinks(absl::string_view tenant_id) = 0;
+  // The tenant's territory: the parts asked for (the others are left empty), sorted; nothing
+  // and update_time InfinitePast() when the tenant never set it.
+  virtual absl::StatusOr<TerritoryRecord> GetTerritory(absl::string_view tenant_id,
+                                                       TerritoryParts parts) = 0;
 };
 
 }  // namespace cpts::access

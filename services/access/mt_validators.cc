@@ -1,6 +1,7 @@
 #include "services/access/mt_validators.h"
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -186,6 +187,39 @@ absl::StatusOr<std::string> NormalizeCommuneFilter(absl::string_view input,
                                                    absl::string_view field) {
   if (absl::StripAsciiWhitespace(input).empty()) return std::string();
   return NormalizeCommune(input, field);
+}
+
+absl::StatusOr<std::vector<TerritoryCommune>> NormalizeTerritoryCommunes(
+    std::vector<TerritoryCommune> communes) {
+  if (communes.size() > static_cast<std::size_t>(kMaxTerritoryCommunes)) {
+    return FieldError("territory.communes", absl::StrCat("at most ", kMaxTerritoryCommunes,
+                                                         " communes, got ", communes.size()));
+  }
+  // INSEE code -> index in the request, to name the first one of a duplicate.
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < communes.size(); ++i) {
+    const std::string field = absl::StrCat("territory.communes[", i, "]");
+    TerritoryCommune& c = communes[i];
+    CPTS_ASSIGN_OR_RETURN(c.insee_code,
+                          NormalizeCommune(c.insee_code, absl::StrCat(field, ".insee_code")));
+    const auto [it, inserted] = seen.try_emplace(c.insee_code, i);
+    if (!inserted) {
+      return FieldError(absl::StrCat(field, ".insee_code"),
+                        absl::StrCat("duplicates communes[", it->second, "]"));
+    }
+    CPTS_ASSIGN_OR_RETURN(c.name, membership::NormalizeName(c.name, absl::StrCat(field, ".name"),
+                                                            kMaxCommuneNameChars));
+    const absl::string_view postal = absl::StripAsciiWhitespace(c.postal_code);
+    if (postal.size() != 5 || !std::all_of(postal.begin(), postal.end(), absl::ascii_isdigit)) {
+      return FieldError(absl::StrCat(field, ".postal_code"), "must be 5 digits");
+    }
+    c.postal_code = std::string(postal);
+  }
+  std::sort(communes.begin(), communes.end(),
+            [](const TerritoryCommune& a, const TerritoryCommune& b) {
+              return a.insee_code < b.insee_code;
+            });
+  return communes;
 }
 
 absl::StatusOr<int> MtPageSize(int requested, absl::string_view field) {

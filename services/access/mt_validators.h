@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -19,6 +20,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "services/access/mt_model.h"
+#include "services/access/territory_communes.h"
 
 namespace cpts::access {
 
@@ -101,6 +103,15 @@ absl::Status NormalizeGpCapacity(GpCapacity& capacity, absl::CivilDay today);
 // empty stays empty; otherwise trimmed, upper-cased and validated as an INSEE commune code.
 absl::StatusOr<std::string> NormalizeCommuneFilter(absl::string_view input,
                                                    absl::string_view field);
+
+// UpdateTerritory's communes, fields named "territory.communes[i].<field>":
+//   insee_code    trimmed, upper-cased, an INSEE commune code; no two the same
+//   name          as NormalizeName: trimmed, white space collapsed, 1 to 100 characters
+//   postal_code   trimmed, 5 ASCII digits
+// and at most kMaxTerritoryCommunes of them ("territory.communes"). Returns them sorted by
+// INSEE code.
+absl::StatusOr<std::vector<TerritoryCommune>> NormalizeTerritoryCommunes(
+    std::vector<TerritoryCommune> communes);
 
 // Page size of ListMtQueue and ListGpCapacities: negative refused, 0 = 50, larger than 500
 // = 500.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "services/platform/testing/status_matchers.h"
 
 namespace cpts::access {
@@ -303,6 +304,98 @@ TEST(NormalizeGpCapacityTest, EveryFieldIsCheckedAndNamed) {
     GpCapacity capacity = ValidCapacity();
     c.mutate(capacity);
     const absl::Status s = NormalizeGpCapacity(capacity, kToday);
+    if (c.message == nullptr) {
+      EXPECT_THAT(s, IsOk()) << c.name;
+    } else {
+      EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, c.message)) << c.name;
+    }
+  }
+}
+
+TEST(NormalizeTerritoryCommunesTest, NormalisesAndSortsByInseeCode) {
+  auto out = NormalizeTerritoryCommunes(
+      {{.insee_code = " 77296", .name = "  Moissy-Cramayel ", .postal_code = "77550 "},
+       {.insee_code = "2b033", .name = "Bastia", .postal_code = "20200"},
+       {.insee_code = "97411", .name = "Saint-Denis", .postal_code = "97400"}});
+  ASSERT_THAT(out.status(), IsOk());
+  EXPECT_THAT(
+      *out,
+      ElementsAre(
+          TerritoryCommune{.insee_code = "2B033", .name = "Bastia", .postal_code = "20200"},
+          TerritoryCommune{
+              .insee_code = "77296", .name = "Moissy-Cramayel", .postal_code = "77550"},
+          TerritoryCommune{.insee_code = "97411", .name = "Saint-Denis", .postal_code = "97400"}));
+  auto none = NormalizeTerritoryCommunes({});
+  ASSERT_THAT(none.status(), IsOk());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST(NormalizeTerritoryCommunesTest, EveryFieldIsCheckedAndNamed) {
+  struct Case {
+    const char* name;
+    std::function<void(std::vector<TerritoryCommune>&)> mutate;
+    const char* message;  // nullptr = valid
+  };
+  using Communes = std::vector<TerritoryCommune>;
+  const std::vector<Case> cases = {
+      {"insee empty", [](Communes& c) { c[1].insee_code = " "; },
+       "territory.communes[1].insee_code: must not be empty"},
+      {"insee 4 characters", [](Communes& c) { c[1].insee_code = "7729"; },
+       "territory.communes[1].insee_code: must be 5 characters"},
+      {"insee pre-1976 Corsica", [](Communes& c) { c[1].insee_code = "20004"; },
+       "territory.communes[1].insee_code: department 20 does not exist"},
+      {"insee 2C", [](Communes& c) { c[1].insee_code = "2C004"; },
+       "territory.communes[1].insee_code"},
+      {"insee a postcode", [](Communes& c) { c[1].insee_code = "75000"; },
+       "territory.communes[1].insee_code"},
+      {"insee duplicate", [](Communes& c) { c[1].insee_code = "2a004"; },
+       "territory.communes[1].insee_code: duplicates communes[0]"},
+      {"name empty", [](Communes& c) { c[0].name = "  "; }, "territory.communes[0].name"},
+      {"name 100 characters", [](Communes& c) { c[0].name = std::string(100, 'e'); }, nullptr},
+      {"name 101 characters", [](Communes& c) { c[0].name = std::string(101, 'e'); },
+       "territory.communes[0].name"},
+      {"name 100 accented characters",
+       [](Communes& c) {
+         c[0].name.clear();
+         for (int i = 0; i < 100; ++i) c[0].name += "é";
+       },
+       nullptr},
+      {"name two lines", [](Communes& c) { c[0].name = "Moissy\nCramayel"; },
+       "territory.communes[0].name"},
+      {"name not UTF-8", [](Communes& c) { c[0].name = "Moissy\xff"; },
+       "territory.communes[0].name"},
+      {"postal empty", [](Communes& c) { c[1].postal_code = ""; },
+       "territory.communes[1].postal_code: must be 5 digits"},
+      {"postal 4 digits", [](Communes& c) { c[1].postal_code = "7755"; },
+       "territory.communes[1].postal_code: must be 5 digits"},
+      {"postal 6 digits", [](Communes& c) { c[1].postal_code = "775500"; },
+       "territory.communes[1].postal_code: must be 5 digits"},
+      {"postal letters", [](Communes& c) { c[1].postal_code = "2A000"; },
+       "territory.communes[1].postal_code: must be 5 digits"},
+      {"postal inner space", [](Communes& c) { c[1].postal_code = "77 550"; },
+       "territory.communes[1].postal_code: must be 5 digits"},
+      {"2000 communes",
+       [](Communes& c) {
+         c.clear();
+         c.reserve(kMaxTerritoryCommunes);
+         for (int i = 1; i <= kMaxTerritoryCommunes; ++i) {
+           // Departments 10 to 12, communes 001 to 999: all distinct and valid.
+           c.push_back({.insee_code = absl::StrCat(10 + (i - 1) / 999,
+                                                   absl::Dec((i - 1) % 999 + 1, absl::kZeroPad3)),
+                        .name = "X",
+                        .postal_code = "01000"});
+         }
+       },
+       nullptr},
+      {"2001 communes", [](Communes& c) { c.assign(kMaxTerritoryCommunes + 1, c[0]); },
+       "territory.communes: at most 2000 communes, got 2001"},
+  };
+  for (const Case& c : cases) {
+    Communes communes = {
+        {.insee_code = "2A004", .name = "Ajaccio", .postal_code = "20000"},
+        {.insee_code = "77296", .name = "Moissy-Cramayel", .postal_code = "77550"}};
+    c.mutate(communes);
+    const absl::Status s = NormalizeTerritoryCommunes(communes).status();
     if (c.message == nullptr) {
       EXPECT_THAT(s, IsOk()) << c.name;
     } else {

@@ -29,6 +29,7 @@ class MtHalf final {
   }
 
   MtDesk& desk() { return desk_; }
+  CommuneDirectory& communes() { return store_; }
 
   void StartRetention() {
     purger_ = std::thread([this] {
@@ -62,6 +63,11 @@ absl::StatusOr<std::shared_ptr<void>> WireMt(const AccessDeps& deps, platform::R
   RegisterMtService(server, svc, half->desk(), deps.clock);
   half->StartRetention();
   return std::shared_ptr<void>(half);
+}
+
+CommuneDirectory* MtCommunes(const std::shared_ptr<void>& wired_mt) {
+  auto* half = static_cast<MtHalf*>(wired_mt.get());
+  return half != nullptr ? &half->communes() : nullptr;
 }
 
 }  // namespace cpts::access

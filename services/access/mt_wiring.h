@@ -9,6 +9,7 @@
 #include "cpts/access/v1/access_service.grpc.pb.h"
 #include "services/access/access_deps.h"
 #include "services/access/mt_migrations.h"
+#include "services/access/territory_communes.h"
 #include "services/platform/server/rpc_server.h"
 
 namespace cpts::access {
@@ -20,5 +21,9 @@ namespace cpts::access {
 // stops it.
 absl::StatusOr<std::shared_ptr<void>> WireMt(const AccessDeps& deps, platform::RpcServer& server,
                                              v1::AccessService::AsyncService* svc);
+
+// The territory's communes of a wired MT half, for the SNP half's FHIR answer (WireSnp);
+// valid as long as `wired_mt` lives.
+CommuneDirectory* MtCommunes(const std::shared_ptr<void>& wired_mt);
 
 }  // namespace cpts::access

@@ -5,6 +5,8 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -211,6 +213,25 @@ SELECT updated_by, update_time FROM mt_territories WHERE tenant_id = ?)sql";
 constexpr std::string_view kSelectTerritoryLinks = R"sql(
 SELECT commune_a, commune_b, distance FROM mt_territory_links WHERE tenant_id = ?
 ORDER BY commune_a, commune_b)sql";
+
+constexpr std::string_view kDeleteTerritoryCommunes = R"sql(
+DELETE FROM mt_territory_communes WHERE tenant_id = ?)sql";
+
+// Followed by one "(?, ?, ?, ?)" per row: a territory's communes go in a few statements
+// rather than one round trip each.
+constexpr std::string_view kInsertTerritoryCommunesPrefix = R"sql(
+INSERT INTO mt_territory_communes (tenant_id, commune_insee, name, postal_code) VALUES )sql";
+constexpr std::size_t kCommuneInsertBatch = 250;
+
+constexpr std::string_view kSelectTerritoryCommunes = R"sql(
+SELECT commune_insee, name, postal_code FROM mt_territory_communes WHERE tenant_id = ?
+ORDER BY commune_insee)sql";
+
+// Followed by "(?, ...)" with the codes, then kOrderByCommune.
+constexpr std::string_view kFindTerritoryCommunesPrefix = R"sql(
+SELECT commune_insee, name, postal_code FROM mt_territory_communes
+WHERE tenant_id = ? AND commune_insee IN )sql";
+constexpr std::string_view kOrderByCommune = " ORDER BY commune_insee";
 
 // =========================================================================================
 // Helpers (binding and reading: services/platform/db/sql_values.h).
@@ -485,8 +506,19 @@ absl::StatusOr<GpCapacity> LoadCapacity(Connection& conn, absl::string_view tena
   return RowToCapacity(*rs);
 }
 
-absl::StatusOr<TerritoryLinks> LoadTerritory(Connection& conn, absl::string_view tenant) {
-  TerritoryLinks out;
+absl::StatusOr<TerritoryCommune> RowToCommune(const sql::ResultSet& rs) {
+  RowReader row(rs);
+  TerritoryCommune c;
+  c.insee_code = row.Str();
+  c.name = row.Str();
+  c.postal_code = row.Str();
+  CPTS_RETURN_IF_ERROR(row.status());
+  return c;
+}
+
+absl::StatusOr<TerritoryRecord> LoadTerritory(Connection& conn, absl::string_view tenant,
+                                              TerritoryParts parts) {
+  TerritoryRecord out;
   {
     auto& ps = conn.Prepare(kSelectTerritory);
     Binder(ps).Str(tenant);
@@ -498,21 +530,43 @@ absl::StatusOr<TerritoryLinks> LoadTerritory(Connection& conn, absl::string_view
       CPTS_RETURN_IF_ERROR(row.status());
     }
   }
-  auto& ps = conn.Prepare(kSelectTerritoryLinks);
-  Binder(ps).Str(tenant);
-  CPTS_ASSIGN_OR_RETURN(
-      out.links,
-      QueryRows<CommuneLink>(ps, [](const sql::ResultSet& rs) -> absl::StatusOr<CommuneLink> {
-        RowReader row(rs);
-        CommuneLink link;
-        link.a = row.Str();
-        link.b = row.Str();
-        CPTS_RETURN_IF_ERROR(row.status());
-        // RowReader has no floating point reader: column 3 directly.
-        link.distance = static_cast<double>(rs.getDouble(3));
-        return link;
-      }));
+  if (parts.links) {
+    auto& ps = conn.Prepare(kSelectTerritoryLinks);
+    Binder(ps).Str(tenant);
+    CPTS_ASSIGN_OR_RETURN(
+        out.links,
+        QueryRows<CommuneLink>(ps, [](const sql::ResultSet& rs) -> absl::StatusOr<CommuneLink> {
+          RowReader row(rs);
+          CommuneLink link;
+          link.a = row.Str();
+          link.b = row.Str();
+          CPTS_RETURN_IF_ERROR(row.status());
+          // RowReader has no floating point reader: column 3 directly.
+          link.distance = static_cast<double>(rs.getDouble(3));
+          return link;
+        }));
+  }
+  if (parts.communes) {
+    auto& ps = conn.Prepare(kSelectTerritoryCommunes);
+    Binder(ps).Str(tenant);
+    CPTS_ASSIGN_OR_RETURN(out.communes, QueryRows<TerritoryCommune>(ps, RowToCommune));
+  }
   return out;
+}
+
+void InsertTerritoryCommunes(Connection& conn, absl::string_view tenant,
+                             const std::vector<TerritoryCommune>& communes) {
+  for (std::size_t first = 0; first < communes.size(); first += kCommuneInsertBatch) {
+    const std::size_t n = std::min(kCommuneInsertBatch, communes.size() - first);
+    std::string sql(kInsertTerritoryCommunesPrefix);
+    for (std::size_t i = 0; i < n; ++i) sql += i == 0 ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
+    auto& ps = conn.Prepare(sql);
+    Binder b(ps);
+    for (std::size_t i = first; i < first + n; ++i) {
+      b.Str(tenant).Str(communes[i].insee_code).Str(communes[i].name).Str(communes[i].postal_code);
+    }
+    ps.executeUpdate();
+  }
 }
 
 }  // namespace
@@ -947,9 +1001,10 @@ absl::StatusOr<std::vector<GpCapacity>> MysqlMtStore::ListGpCapacities(
 // TerritoryRepository
 // =========================================================================================
 
-absl::StatusOr<TerritoryLinks> MysqlMtStore::PutTerritoryLinks(absl::string_view tenant_id,
-                                                               const TerritoryLinks& territory) {
-  TerritoryLinks result;
+absl::StatusOr<TerritoryRecord> MysqlMtStore::PutTerritory(absl::string_view tenant_id,
+                                                           const TerritoryRecord& territory,
+                                                           TerritoryParts replace) {
+  TerritoryRecord result;
   absl::Status status = RunInTransaction(pool_, [&](Connection& conn) -> absl::Status {
     try {
       {
@@ -958,38 +1013,72 @@ absl::StatusOr<TerritoryLinks> MysqlMtStore::PutTerritoryLinks(absl::string_view
         Binder(ps).Str(tenant_id).Str(territory.updated_by).Instant(territory.update_time);
         ps.executeUpdate();
       }
-      {
-        auto& ps = conn.Prepare(kDeleteTerritoryLinks);
+      if (replace.links) {
+        {
+          auto& ps = conn.Prepare(kDeleteTerritoryLinks);
+          Binder(ps).Str(tenant_id);
+          ps.executeUpdate();
+        }
+        for (const CommuneLink& link : territory.links) {
+          auto& ps = conn.Prepare(kInsertTerritoryLink);
+          Binder(ps).Str(tenant_id).Str(link.a).Str(link.b);
+          ps.setDouble(4, link.distance);
+          ps.executeUpdate();
+        }
+      }
+      if (replace.communes) {
+        auto& ps = conn.Prepare(kDeleteTerritoryCommunes);
         Binder(ps).Str(tenant_id);
         ps.executeUpdate();
+        InsertTerritoryCommunes(conn, tenant_id, territory.communes);
       }
-      for (const CommuneLink& link : territory.links) {
-        auto& ps = conn.Prepare(kInsertTerritoryLink);
-        Binder(ps).Str(tenant_id).Str(link.a).Str(link.b);
-        ps.setDouble(4, link.distance);
-        ps.executeUpdate();
-      }
-      CPTS_ASSIGN_OR_RETURN(result, LoadTerritory(conn, tenant_id));
+      CPTS_ASSIGN_OR_RETURN(result, LoadTerritory(conn, tenant_id, TerritoryParts{}));
       return absl::OkStatus();
     } catch (const sql::SQLException& e) {
-      return MapSqlException(e, "PutTerritoryLinks");
+      return MapSqlException(e, "PutTerritory");
     }
   });
   if (!status.ok()) return status;
   return result;
 }
 
-absl::StatusOr<TerritoryLinks> MysqlMtStore::GetTerritoryLinks(absl::string_view tenant_id) {
-  TerritoryLinks result;
+absl::StatusOr<TerritoryRecord> MysqlMtStore::GetTerritory(absl::string_view tenant_id,
+                                                           TerritoryParts parts) {
+  TerritoryRecord result;
   absl::Status status = RunInTransaction(pool_, [&](Connection& conn) -> absl::Status {
     try {
-      CPTS_ASSIGN_OR_RETURN(result, LoadTerritory(conn, tenant_id));
+      CPTS_ASSIGN_OR_RETURN(result, LoadTerritory(conn, tenant_id, parts));
       return absl::OkStatus();
     } catch (const sql::SQLException& e) {
-      return MapSqlException(e, "GetTerritoryLinks");
+      return MapSqlException(e, "GetTerritory");
     }
   });
   if (!status.ok()) return status;
+  return result;
+}
+
+// =========================================================================================
+// CommuneDirectory
+// =========================================================================================
+
+absl::StatusOr<std::vector<TerritoryCommune>> MysqlMtStore::FindCommunes(
+    absl::string_view tenant_id, const std::vector<std::string>& insee_codes) {
+  std::vector<TerritoryCommune> result;
+  if (insee_codes.empty()) return result;
+  std::string sql(kFindTerritoryCommunesPrefix);
+  for (std::size_t i = 0; i < insee_codes.size(); ++i) sql += i == 0 ? "(?" : ", ?";
+  sql += ")";
+  sql += kOrderByCommune;
+  CPTS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+  try {
+    auto& ps = lease->Prepare(sql);
+    Binder b(ps);
+    b.Str(tenant_id);
+    for (const std::string& code : insee_codes) b.Str(code);
+    CPTS_ASSIGN_OR_RETURN(result, QueryRows<TerritoryCommune>(ps, RowToCommune));
+  } catch (const sql::SQLException& e) {
+    return MapSqlException(e, "FindCommunes");
+  }
   return result;
 }
 

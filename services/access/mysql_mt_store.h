@@ -33,7 +33,8 @@ namespace cpts::access {
 
 class MysqlMtStore final : public MtRequestRepository,
                            public GpCapacityRepository,
-                           public TerritoryRepository {
+                           public TerritoryRepository,
+                           public CommuneDirectory {
  public:
   // `pool` connects to a schema migrated with {PlatformMigrations(), MtMigrations()}; `pool`
   // and `cipher` must outlive the store. Thread-safe.
@@ -72,9 +73,15 @@ class MysqlMtStore final : public MtRequestRepository,
                                                            int limit) override;
 
   // TerritoryRepository
-  absl::StatusOr<TerritoryLinks> PutTerritoryLinks(absl::string_view tenant_id,
-                                                   const TerritoryLinks& territory) override;
-  absl::StatusOr<TerritoryLinks> GetTerritoryLinks(absl::string_view tenant_id) override;
+  absl::StatusOr<TerritoryRecord> PutTerritory(absl::string_view tenant_id,
+                                               const TerritoryRecord& territory,
+                                               TerritoryParts replace) override;
+  absl::StatusOr<TerritoryRecord> GetTerritory(absl::string_view tenant_id,
+                                               TerritoryParts parts) override;
+
+  // CommuneDirectory (the SNP half's FHIR answer reads the territory's communes here)
+  absl::StatusOr<std::vector<TerritoryCommune>> FindCommunes(
+      absl::string_view tenant_id, const std::vector<std::string>& insee_codes) override;
 
  private:
   platform::db::ConnectionPool& pool_;

@@ -568,19 +568,19 @@ TEST_F(MtStoreTest, CapacitiesFilterAndPage) {
 
 TEST_F(MtStoreTest, TerritoryLinksRoundTripReplaceAndTenantIsolation) {
   // Never set: no links, no update time.
-  auto empty = store_->GetTerritoryLinks(tenant_);
+  auto empty = store_->GetTerritory(tenant_, {});
   ASSERT_THAT(empty.status(), IsOk());
   EXPECT_THAT(empty->links, IsEmpty());
   EXPECT_EQ(empty->update_time, absl::InfinitePast());
 
-  TerritoryLinks first;
+  TerritoryRecord first;
   first.links = {CommuneLink{.a = "33063", .b = "33281", .distance = 12.5},
                  CommuneLink{.a = "2A004", .b = "33063", .distance = 1}};
   first.updated_by = "user:coord";
   first.update_time = T(10);
-  auto put = store_->PutTerritoryLinks(tenant_, first);
+  auto put = store_->PutTerritory(tenant_, first, {});
   ASSERT_THAT(put.status(), IsOk());
-  auto read = store_->GetTerritoryLinks(tenant_);
+  auto read = store_->GetTerritory(tenant_, {});
   ASSERT_THAT(read.status(), IsOk());
   // Sorted by (a, b); distances kept exactly.
   ASSERT_EQ(read->links.size(), 2U);
@@ -596,22 +596,22 @@ TEST_F(MtStoreTest, TerritoryLinksRoundTripReplaceAndTenantIsolation) {
 
   // Another tenant sees nothing of it, and its own links do not touch this tenant's.
   const std::string other = NextId("tenant");
-  auto theirs = store_->GetTerritoryLinks(other);
+  auto theirs = store_->GetTerritory(other, {});
   ASSERT_THAT(theirs.status(), IsOk());
   EXPECT_THAT(theirs->links, IsEmpty());
-  TerritoryLinks other_links;
+  TerritoryRecord other_links;
   other_links.links = {CommuneLink{.a = "75056", .b = "92012", .distance = 3}};
   other_links.updated_by = "user:other";
   other_links.update_time = T(11);
-  ASSERT_THAT(store_->PutTerritoryLinks(other, other_links).status(), IsOk());
+  ASSERT_THAT(store_->PutTerritory(other, other_links, {}).status(), IsOk());
 
   // Replace: the previous set is gone, not merged.
-  TerritoryLinks second;
+  TerritoryRecord second;
   second.links = {CommuneLink{.a = "33000", .b = "33281", .distance = 2}};
   second.updated_by = "user:coord2";
   second.update_time = T(20);
-  ASSERT_THAT(store_->PutTerritoryLinks(tenant_, second).status(), IsOk());
-  read = store_->GetTerritoryLinks(tenant_);
+  ASSERT_THAT(store_->PutTerritory(tenant_, second, {}).status(), IsOk());
+  read = store_->GetTerritory(tenant_, {});
   ASSERT_THAT(read.status(), IsOk());
   ASSERT_EQ(read->links.size(), 1U);
   EXPECT_EQ(read->links[0].a, "33000");
@@ -620,21 +620,109 @@ TEST_F(MtStoreTest, TerritoryLinksRoundTripReplaceAndTenantIsolation) {
   EXPECT_EQ(read->updated_by, "user:coord2");
   EXPECT_EQ(read->update_time, T(20));
 
-  theirs = store_->GetTerritoryLinks(other);
+  theirs = store_->GetTerritory(other, {});
   ASSERT_THAT(theirs.status(), IsOk());
   ASSERT_EQ(theirs->links.size(), 1U);
   EXPECT_EQ(theirs->links[0].a, "75056");
   EXPECT_EQ(theirs->updated_by, "user:other");
 
   // An empty set clears the links.
-  TerritoryLinks cleared;
+  TerritoryRecord cleared;
   cleared.updated_by = "user:coord";
   cleared.update_time = T(30);
-  ASSERT_THAT(store_->PutTerritoryLinks(tenant_, cleared).status(), IsOk());
-  read = store_->GetTerritoryLinks(tenant_);
+  ASSERT_THAT(store_->PutTerritory(tenant_, cleared, {}).status(), IsOk());
+  read = store_->GetTerritory(tenant_, {});
   ASSERT_THAT(read.status(), IsOk());
   EXPECT_THAT(read->links, IsEmpty());
   EXPECT_EQ(read->update_time, T(30));
+}
+
+TEST_F(MtStoreTest, TerritoryCommunesRoundTripPartsAndTenantIsolation) {
+  const TerritoryCommune moissy{
+      .insee_code = "77296", .name = "Moissy-Cramayel", .postal_code = "77550"};
+  const TerritoryCommune ajaccio{.insee_code = "2A004", .name = "Ajaccio", .postal_code = "20000"};
+  const TerritoryCommune lieusaint{
+      .insee_code = "77251", .name = "Lieusaint", .postal_code = "77127"};
+  TerritoryRecord first;
+  first.links = {CommuneLink{.a = "77251", .b = "77296", .distance = 1}};
+  first.communes = {ajaccio, lieusaint, moissy};  // sorted by the desk
+  first.updated_by = "user:coord";
+  first.update_time = T(10);
+  auto put = store_->PutTerritory(tenant_, first, {});
+  ASSERT_THAT(put.status(), IsOk());
+  EXPECT_THAT(put->communes, ElementsAre(ajaccio, lieusaint, moissy));
+  EXPECT_EQ(put->links.size(), 1U);
+
+  // Only the parts asked for are read.
+  auto links_only = store_->GetTerritory(tenant_, {.links = true, .communes = false});
+  ASSERT_THAT(links_only.status(), IsOk());
+  EXPECT_EQ(links_only->links.size(), 1U);
+  EXPECT_THAT(links_only->communes, IsEmpty());
+
+  // The FHIR lookup: the codes asked for that the territory has, sorted; "unknown" ones out.
+  auto found = store_->FindCommunes(tenant_, {"77296", "33063", "2A004"});
+  ASSERT_THAT(found.status(), IsOk());
+  EXPECT_THAT(*found, ElementsAre(ajaccio, moissy));
+  auto none = store_->FindCommunes(tenant_, {});
+  ASSERT_THAT(none.status(), IsOk());
+  EXPECT_THAT(*none, IsEmpty());
+
+  // Another tenant finds none of them, and its communes do not touch this tenant's.
+  const std::string other = NextId("tenant");
+  auto theirs = store_->FindCommunes(other, {"77296"});
+  ASSERT_THAT(theirs.status(), IsOk());
+  EXPECT_THAT(*theirs, IsEmpty());
+  TerritoryRecord other_territory;
+  other_territory.communes = {
+      TerritoryCommune{.insee_code = "77296", .name = "Autre nom", .postal_code = "77551"}};
+  other_territory.updated_by = "user:other";
+  other_territory.update_time = T(11);
+  ASSERT_THAT(store_->PutTerritory(other, other_territory, {}).status(), IsOk());
+  found = store_->FindCommunes(tenant_, {"77296"});
+  ASSERT_THAT(found.status(), IsOk());
+  EXPECT_THAT(*found, ElementsAre(moissy));
+
+  // Replacing the communes only keeps the links, and the other way round.
+  TerritoryRecord communes_only;
+  communes_only.communes = {lieusaint};
+  communes_only.updated_by = "user:coord2";
+  communes_only.update_time = T(20);
+  auto replaced = store_->PutTerritory(tenant_, communes_only, {.links = false, .communes = true});
+  ASSERT_THAT(replaced.status(), IsOk());
+  EXPECT_THAT(replaced->communes, ElementsAre(lieusaint));
+  EXPECT_EQ(replaced->links.size(), 1U);
+  EXPECT_EQ(replaced->updated_by, "user:coord2");
+  EXPECT_EQ(replaced->update_time, T(20));
+  TerritoryRecord no_links;
+  no_links.updated_by = "user:coord";
+  no_links.update_time = T(30);
+  replaced = store_->PutTerritory(tenant_, no_links, {.links = true, .communes = false});
+  ASSERT_THAT(replaced.status(), IsOk());
+  EXPECT_THAT(replaced->links, IsEmpty());
+  EXPECT_THAT(replaced->communes, ElementsAre(lieusaint));
+
+  // More communes than one INSERT batch, written and read back whole.
+  TerritoryRecord many;
+  many.communes.reserve(600);
+  for (int i = 1; i <= 600; ++i) {
+    many.communes.push_back(
+        TerritoryCommune{.insee_code = absl::StrCat("01", absl::Dec(i, absl::kZeroPad3)),
+                         .name = absl::StrCat("Commune ", i),
+                         .postal_code = "01000"});
+  }
+  many.updated_by = "user:coord";
+  many.update_time = T(40);
+  ASSERT_THAT(store_->PutTerritory(tenant_, many, {.links = false, .communes = true}).status(),
+              IsOk());
+  auto all = store_->GetTerritory(tenant_, {});
+  ASSERT_THAT(all.status(), IsOk());
+  EXPECT_EQ(all->communes, many.communes);
+
+  // The other tenant's communes are still its own.
+  theirs = store_->FindCommunes(other, {"77296"});
+  ASSERT_THAT(theirs.status(), IsOk());
+  ASSERT_EQ(theirs->size(), 1U);
+  EXPECT_EQ((*theirs)[0].name, "Autre nom");
 }
 
 }  // namespace

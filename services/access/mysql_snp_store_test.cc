@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <latch>
 #include <map>
@@ -47,7 +48,9 @@ using ::cpts::platform::auth::Principal;
 using ::cpts::platform::db::ConnectionPool;
 using ::cpts::testing::IsOk;
 using ::cpts::testing::StatusIs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 
 // --- shared schema and keys --------------------------------------------------------------
@@ -828,6 +831,73 @@ TEST_F(SnpAgendaDbTest, FhirBundleNamesTheCptsOrganizationFromMembership) {
       agenda_.FhirSlotSearch(Regulator(), without_org.query, "https://cpts.test/fhir");
   ASSERT_THAT(plain.status(), IsOk());
   EXPECT_THAT(*plain, Not(HasSubstr("\"Organization\"")));
+}
+
+// The territory's communes as the MT half would answer, recording what it was asked.
+class FakeCommuneDirectory final : public CommuneDirectory {
+ public:
+  absl::StatusOr<std::vector<TerritoryCommune>> FindCommunes(
+      absl::string_view tenant_id, const std::vector<std::string>& insee_codes) override {
+    asked.push_back(insee_codes);
+    if (!fail.ok()) return fail;
+    std::vector<TerritoryCommune> out;
+    out.reserve(communes.size());
+    for (const TerritoryCommune& c : communes) {
+      if (tenant_id == tenant &&
+          std::find(insee_codes.begin(), insee_codes.end(), c.insee_code) != insee_codes.end()) {
+        out.push_back(c);
+      }
+    }
+    return out;
+  }
+
+  std::string tenant;
+  std::vector<TerritoryCommune> communes;
+  absl::Status fail = absl::OkStatus();
+  std::vector<std::vector<std::string>> asked;
+};
+
+TEST_F(SnpAgendaDbTest, FhirLocationsTakeCityAndPostalCodeFromTheTerritory) {
+  FakeCommuneDirectory territory;
+  territory.tenant = tenant_;
+  territory.communes = {{.insee_code = "77288", .name = "Moissy-Cramayel", .postal_code = "77550"}};
+  SnpAgenda agenda(store_, deps_, {.communes = &territory});
+  std::vector<Slot> drafts = {
+      Draft("gp-3", kNow + absl::Hours(2), 20),
+      Draft("gp-3", kNow + absl::Hours(3), 20, Visibility::kPublic, "77350"),
+      Draft("gp-3", kNow + absl::Hours(4), 20)};
+  drafts[2].mode = ConsultationMode::kVideo;
+  drafts[2].place = {};
+  ASSERT_THAT(agenda.PublishSlots(Coordinator(), drafts, "").status(), IsOk());
+  const FhirSlotQueryParse parsed =
+      ParseFhirSlotQuery(FhirQuery(kNow, kNow + absl::Hours(72), 3, 1));
+  ASSERT_TRUE(parsed.ok()) << parsed.errors[0].diagnostics;
+
+  absl::StatusOr<std::string> bundle =
+      agenda.FhirSlotSearch(Regulator(), parsed.query, "https://cpts.test/fhir");
+  ASSERT_THAT(bundle.status(), IsOk());
+  // One lookup, for the communes of the places (not the video slot's), in one call.
+  EXPECT_THAT(territory.asked, ElementsAre(ElementsAre("77288", "77350")));
+  EXPECT_THAT(*bundle, HasSubstr(R"("address":{"line":["1 rue de la Gare"],)"
+                                 R"("city":"Moissy-Cramayel","postalCode":"77550"})"));
+  // 77350 is not in the territory: the line alone.
+  EXPECT_THAT(*bundle, HasSubstr(R"("address":{"line":["1 rue de la Gare"]}})"));
+
+  // Without the PractitionerRole (which contains the Location), no lookup.
+  territory.asked.clear();
+  const FhirSlotQueryParse slots_only = ParseFhirSlotQuery(absl::StrCat(
+      "start=ge", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", kNow, absl::UTCTimeZone()), "&start=le",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", kNow + absl::Hours(72), absl::UTCTimeZone()),
+      "&schedule.actor:Practitioner.identifier=8", Rpps(3), "&status=free"));
+  ASSERT_TRUE(slots_only.ok()) << slots_only.errors[0].diagnostics;
+  ASSERT_THAT(agenda.FhirSlotSearch(Regulator(), slots_only.query, "x").status(), IsOk());
+  EXPECT_THAT(territory.asked, IsEmpty());
+
+  // The territory cannot be read: the search fails rather than answering incomplete
+  // Locations (the SAS retries).
+  territory.fail = absl::UnavailableError("database down");
+  EXPECT_THAT(agenda.FhirSlotSearch(Regulator(), parsed.query, "x").status(),
+              StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST_F(SnpAgendaDbTest, FhirHttpEndpoint) {

@@ -287,6 +287,25 @@ absl::StatusOr<std::string> SnpAgenda::FhirSlotSearch(const platform::auth::Prin
     context.cpts.name = std::move(tenant.name);
     context.cpts.finess = std::move(tenant.finess);
   }
+  // The Location is contained in the PractitionerRole: its address is wanted only then.
+  if (query.include_practitioner_role && options_.communes != nullptr) {
+    std::set<std::string> codes;
+    for (const Slot& slot : found.slots) {
+      if (slot.mode != ConsultationMode::kVideo && !slot.place.commune_insee.empty()) {
+        codes.insert(slot.place.commune_insee);
+      }
+    }
+    if (!codes.empty()) {
+      CPTS_ASSIGN_OR_RETURN(
+          std::vector<TerritoryCommune> communes,
+          options_.communes->FindCommunes(caller.tenant_id,
+                                          std::vector<std::string>(codes.begin(), codes.end())));
+      for (TerritoryCommune& c : communes) {
+        context.communes[c.insee_code] =
+            FhirCommune{.postal_code = std::move(c.postal_code), .name = std::move(c.name)};
+      }
+    }
+  }
   for (const auto& [member_id, p] : found.professionals) {
     context.practitioners[member_id] = FhirPractitioner{.member_id = p.member_id,
                                                         .rpps = p.rpps,

@@ -25,12 +25,17 @@
 #include "services/access/snp_search.h"
 #include "services/access/snp_slots.h"
 #include "services/access/snp_store.h"
+#include "services/access/territory_communes.h"
 #include "services/platform/auth/principal.h"
 
 namespace cpts::access {
 
 struct SnpAgendaOptions {
   PublishPolicy publish{};
+  // Where the FHIR answer finds the postal data of the slots' communes (the tenant's
+  // territory, kept by the MT half); must outlive the agenda. None: Locations without city
+  // and postal code.
+  CommuneDirectory* communes = nullptr;
 };
 
 class SnpAgenda {
@@ -76,8 +81,9 @@ class SnpAgenda {
   absl::StatusOr<SnpIndicators> GetIndicators(const platform::auth::Principal& caller,
                                               absl::CivilDay first, absl::CivilDay last);
 
-  // The SAS search (fhir_slots.h): the searchset Bundle of the caller's tenant. Roles
-  // sas_regulator or service; PermissionDenied otherwise.
+  // The SAS search (fhir_slots.h): the searchset Bundle of the caller's tenant, the
+  // Locations' city and postal code from options.communes. Roles sas_regulator or service;
+  // PermissionDenied otherwise.
   absl::StatusOr<std::string> FhirSlotSearch(const platform::auth::Principal& caller,
                                              const FhirSlotQuery& query,
                                              absl::string_view base_url);

@@ -18,8 +18,8 @@ namespace {
 // order: the endpoint stops before the agenda goes; the thread is joined before either.
 class SnpHalf final {
  public:
-  explicit SnpHalf(const AccessDeps& deps)
-      : store_(deps.pool, deps.cipher), agenda_(store_, deps) {}
+  SnpHalf(const AccessDeps& deps, CommuneDirectory* communes)
+      : store_(deps.pool, deps.cipher), agenda_(store_, deps, {.communes = communes}) {}
   SnpHalf(const SnpHalf&) = delete;
   SnpHalf& operator=(const SnpHalf&) = delete;
   ~SnpHalf() {
@@ -64,8 +64,9 @@ class SnpHalf final {
 
 absl::StatusOr<std::shared_ptr<void>> WireSnp(const AccessDeps& deps, platform::RpcServer& server,
                                               v1::AccessService::AsyncService* svc,
-                                              HttpAuthenticator fhir_auth) {
-  auto half = std::make_shared<SnpHalf>(deps);
+                                              HttpAuthenticator fhir_auth,
+                                              CommuneDirectory* communes) {
+  auto half = std::make_shared<SnpHalf>(deps, communes);
   RegisterSnpService(server, svc, half->agenda());
   if (deps.fhir_port >= 0) {
     half->fhir() = std::make_unique<FhirHttpEndpoint>(half->agenda(), std::move(fhir_auth));

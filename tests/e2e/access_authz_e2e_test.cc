@@ -186,6 +186,31 @@ class AccessAuthzE2e : public AccessE2e {
     return resp.member().rpps();
   }
 
+  // A territory of one link and one commune named `name` (kCommunes[0]).
+  static v1::UpdateTerritoryRequest TerritoryRequest(const std::string& name) {
+    v1::UpdateTerritoryRequest req;
+    v1::CommuneLink* link = req.mutable_territory()->add_links();
+    link->set_commune_a(kCommunes[0]);
+    link->set_commune_b(kCommunes[1]);
+    link->set_distance(2);
+    v1::Commune* commune = req.mutable_territory()->add_communes();
+    commune->set_insee_code(kCommunes[0]);
+    commune->set_name(name);
+    commune->set_postal_code("33999");
+    return req;
+  }
+
+  // Sets the territory of `tenant` (default: the test's) as its coordinator.
+  v1::Territory SetTerritory(const std::string& name, const std::string& tenant = "") {
+    v1::UpdateTerritoryResponse resp;
+    const std::string token =
+        tenant.empty() ? Token({"coordinator"}) : TokenFor(tenant, {"coordinator"});
+    const grpc::Status st =
+        access_->UpdateTerritory(Ctx(token).get(), TerritoryRequest(name), &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.territory();
+  }
+
   std::string gp_;
   std::string other_gp_;
   std::string pharmacist_;
@@ -308,6 +333,8 @@ TEST_F(AccessAuthzE2e, EachRpcLetsInItsRolesOnly) {
                              BookRequest(booked_slot.id()), &booked)
                   .ok());
   const std::string booking_id = booked.booking().id();
+  const v1::Territory territory = SetTerritory("Bourg-des-Essais");
+  ASSERT_EQ(territory.communes_size(), 1);
 
   using Call = std::function<grpc::Status(const std::string& token)>;
   struct Row {
@@ -368,6 +395,20 @@ TEST_F(AccessAuthzE2e, EachRpcLetsInItsRolesOnly) {
          return access_->GetSnpIndicators(Ctx(t).get(), r, &out);
        },
        {"coordinator", "bureau_member", "reporting"}},
+      {"GetTerritory",
+       [](const std::string& t) {
+         v1::GetTerritoryResponse out;
+         grpc::Status st = access_->GetTerritory(Ctx(t).get(), v1::GetTerritoryRequest(), &out);
+         // Let in: the whole territory; refused: nothing of it.
+         if (st.ok() && out.territory().communes_size() != 1) {
+           return grpc::Status(grpc::StatusCode::DATA_LOSS, "territory not returned");
+         }
+         if (!st.ok() && out.has_territory()) {
+           return grpc::Status(grpc::StatusCode::DATA_LOSS, "territory leaked");
+         }
+         return st;
+       },
+       {"coordinator", "triage_nurse"}},
   };
   for (const Row& row : reads) {
     for (const Caller& c : Everyone()) {
@@ -492,6 +533,12 @@ TEST_F(AccessAuthzE2e, EachRpcLetsInItsRolesOnly) {
          return access_->RecordOutcome(Ctx(t).get(), r, &out);
        },
        {"coordinator", "secretary", "gp"}},
+      {"UpdateTerritory",
+       [](const std::string& t) {
+         v1::UpdateTerritoryResponse out;
+         return access_->UpdateTerritory(Ctx(t).get(), TerritoryRequest("Tentative"), &out);
+       },
+       {"coordinator"}},
   };
   std::multiset<std::string> denied_bookers;
   std::multiset<std::string> denied_updates;
@@ -543,6 +590,12 @@ TEST_F(AccessAuthzE2e, EachRpcLetsInItsRolesOnly) {
   ASSERT_TRUE(access_->GetBooking(Ctx(Token({"coordinator"})).get(), gb, &booking_after).ok());
   EXPECT_EQ(booking_after.booking().state(), v1::BOOKING_STATE_BOOKED);
   EXPECT_EQ(booking_after.booking().etag(), booked.booking().etag());
+  v1::GetTerritoryResponse territory_after;
+  ASSERT_TRUE(access_
+                  ->GetTerritory(Ctx(Token({"coordinator"})).get(), v1::GetTerritoryRequest(),
+                                 &territory_after)
+                  .ok());
+  EXPECT_EQ(territory_after.territory().SerializeAsString(), territory.SerializeAsString());
 
   // Refused attempts at patient data are audited.
   EXPECT_EQ(AuditActors("booking", slot.id(), "access.booking.create", "denied"), denied_bookers);
@@ -610,18 +663,40 @@ TEST_F(AccessAuthzE2e, AnotherTenantNeverGetsTheData) {
   EXPECT_EQ(access_->CancelBooking(Ctx(foreign).get(), cancel, &cancelled).error_code(),
             StatusCode::NOT_FOUND);
 
+  // The territory: the other CPTS's coordinator does not see this one's, and setting theirs
+  // leaves this one's alone.
+  const v1::Territory territory = SetTerritory("Bourg-des-Essais");
+  v1::GetTerritoryResponse foreign_territory;
+  ASSERT_TRUE(
+      access_->GetTerritory(Ctx(foreign).get(), v1::GetTerritoryRequest(), &foreign_territory)
+          .ok());
+  EXPECT_EQ(foreign_territory.territory().communes_size(), 0);
+  EXPECT_EQ(foreign_territory.territory().links_size(), 0);
+  EXPECT_FALSE(foreign_territory.territory().has_update_time());
+  SetTerritory("Bourg-Voisin", other_tenant_);
+  v1::GetTerritoryResponse own_territory;
+  ASSERT_TRUE(access_
+                  ->GetTerritory(Ctx(Token({"triage_nurse"})).get(), v1::GetTerritoryRequest(),
+                                 &own_territory)
+                  .ok());
+  EXPECT_EQ(own_territory.territory().SerializeAsString(), territory.SerializeAsString());
+
   // The SAS regulator of the other CPTS finds none of this CPTS's slots in FHIR either.
   httplib::Client http("127.0.0.1", fhir_port());
   const std::string path = absl::StrCat(
       "/fhir/Slot?start=ge",
       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()), "&start=le",
       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() + absl::Hours(72), absl::UTCTimeZone()),
-      "&schedule.actor:Practitioner.identifier=", GpRpps(), "&status=free");
-  // This CPTS's regulator finds the free slot; the other CPTS's regulator does not.
+      "&schedule.actor:Practitioner.identifier=", GpRpps(),
+      "&status=free&_include=Slot:schedule&_include:iterate=Schedule:actor");
+  // This CPTS's regulator finds the free slot, its Location in this CPTS's commune names;
+  // the other CPTS's regulator does not.
   auto own = http.Get(path, {{"Authorization", "Bearer " + Token({"sas_regulator"})}});
   ASSERT_TRUE(own);
   EXPECT_EQ(own->status, 200) << own->body;
   EXPECT_TRUE(absl::StrContains(own->body, slot.id())) << own->body;
+  EXPECT_TRUE(absl::StrContains(own->body, R"("city":"Bourg-des-Essais")")) << own->body;
+  EXPECT_FALSE(absl::StrContains(own->body, "Bourg-Voisin")) << own->body;
   auto res =
       http.Get(path, {{"Authorization", "Bearer " + TokenFor(other_tenant_, {"sas_regulator"})}});
   ASSERT_TRUE(res);

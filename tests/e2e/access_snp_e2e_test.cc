@@ -200,6 +200,56 @@ TEST_F(SnpFlow, FhirSearchAnswersABundleToTheSas) {
   EXPECT_EQ(denied->status, 403) << denied->body;
 }
 
+// FrLocationAgregateur wants address line, city and postal code: the line is the slot's, the
+// city and postal code come from the communes the coordinator set in the territory.
+TEST_F(SnpFlow, FhirLocationHasTheTerritorysCityAndPostalCode) {
+  const v1::Slot slot = Publish(Ahead(28));
+  ASSERT_FALSE(slot.id().empty());
+  membership::v1::GetMemberRequest get;
+  get.set_member_id(gp_);
+  membership::v1::GetMemberResponse member;
+  grpc::Status st = membership_->GetMember(Ctx(Token({"coordinator"})).get(), get, &member);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  httplib::Client http("127.0.0.1", fhir_port());
+  const std::string path = absl::StrCat(
+      "/fhir/Slot?start=ge",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()), "&start=le",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() + absl::Hours(72), absl::UTCTimeZone()),
+      "&schedule.actor:Practitioner.identifier=8", member.member().rpps(),
+      "&status=free&_include=Slot:schedule&_include:iterate=Schedule:actor");
+  const httplib::Headers sas = {{"Authorization", "Bearer " + Token({"sas_regulator"})}};
+
+  // No communes yet: the line alone.
+  auto before = http.Get(path, sas);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 200) << before->body;
+  EXPECT_TRUE(absl::StrContains(before->body, slot.id())) << before->body;
+  EXPECT_TRUE(absl::StrContains(before->body, R"("address":{"line":["3 place de la Mairie"]})"))
+      << before->body;
+
+  v1::UpdateTerritoryRequest update;
+  v1::Commune* commune = update.mutable_territory()->add_communes();
+  commune->set_insee_code(kCommunes[0]);
+  commune->set_name("Bourg-des-Essais");
+  commune->set_postal_code("33999");
+  commune = update.mutable_territory()->add_communes();
+  commune->set_insee_code(kCommunes[1]);
+  commune->set_name("Autre-Commune-Fictive");
+  commune->set_postal_code("33998");
+  v1::UpdateTerritoryResponse updated;
+  st = access_->UpdateTerritory(Ctx(Token({"coordinator"})).get(), update, &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(updated.territory().communes_size(), 2);
+
+  auto after = http.Get(path, sas);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->status, 200) << after->body;
+  EXPECT_TRUE(absl::StrContains(after->body, R"("address":{"line":["3 place de la Mairie"],)"
+                                             R"("city":"Bourg-des-Essais","postalCode":"33999"})"))
+      << after->body;
+  EXPECT_FALSE(absl::StrContains(after->body, "Autre-Commune-Fictive")) << after->body;
+}
+
 // The SAS sees which CPTS answers: the Organization entry carries the FINESS (prefixed "1")
 // and the name that membership holds for the tenant.
 TEST_F(AccessSnpE2e, FhirBundleIncludesTheCptsOrganization) {

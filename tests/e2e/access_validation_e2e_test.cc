@@ -526,6 +526,79 @@ TEST_F(AccessValidationE2e, GpCapacityAndIndicatorsNameEveryBadField) {
   EXPECT_EQ(Count("gp_capacities"), "1");
 }
 
+TEST_F(AccessValidationE2e, UpdateTerritoryNamesEveryBadFieldAndChangesNothing) {
+  const std::string coordinator = Token({"coordinator"});
+  auto valid = [] {
+    v1::UpdateTerritoryRequest req;
+    v1::CommuneLink* link = req.mutable_territory()->add_links();
+    link->set_commune_a(kCommunes[0]);
+    link->set_commune_b(kCommunes[1]);
+    link->set_distance(3);
+    for (int i = 0; i < 2; ++i) {
+      v1::Commune* c = req.mutable_territory()->add_communes();
+      c->set_insee_code(kCommunes[i]);
+      c->set_name(absl::StrCat("Commune-Fictive-", i));
+      c->set_postal_code(absl::StrCat("3399", i));
+    }
+    return req;
+  };
+  v1::UpdateTerritoryResponse first;
+  const grpc::Status st = access_->UpdateTerritory(Ctx(coordinator).get(), valid(), &first);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(first.territory().communes_size(), 2);
+
+  auto update = [=](const std::function<void(v1::UpdateTerritoryRequest&)>& mutate) {
+    return [=]() {
+      v1::UpdateTerritoryRequest req = valid();
+      req.mutable_territory()->mutable_communes(0)->set_name("Nom-Change");
+      mutate(req);
+      v1::UpdateTerritoryResponse resp;
+      return access_->UpdateTerritory(Ctx(coordinator).get(), req, &resp);
+    };
+  };
+  auto commune = [=](int i, const std::function<void(v1::Commune&)>& mutate) {
+    return update([=](v1::UpdateTerritoryRequest& r) {
+      mutate(*r.mutable_territory()->mutable_communes(i));
+    });
+  };
+  ExpectAllInvalid({
+      {"territory.communes[0].insee_code", commune(0, [](auto& c) { c.clear_insee_code(); })},
+      {"territory.communes[1].insee_code", commune(1, [](auto& c) { c.set_insee_code("3306"); })},
+      {"territory.communes[1].insee_code", commune(1, [](auto& c) { c.set_insee_code("20004"); })},
+      {"territory.communes[1].insee_code", commune(1, [](auto& c) { c.set_insee_code("2C004"); })},
+      {"territory.communes[1].insee_code",
+       commune(1, [](auto& c) { c.set_insee_code(kCommunes[0]); })},
+      {"territory.communes[0].name", commune(0, [](auto& c) { c.set_name(" "); })},
+      {"territory.communes[0].name", commune(0, [](auto& c) { c.set_name(Chars(101)); })},
+      {"territory.communes[0].name", commune(0, [](auto& c) { c.set_name("Ligne\nDeux"); })},
+      {"territory.communes[1].postal_code", commune(1, [](auto& c) { c.clear_postal_code(); })},
+      {"territory.communes[1].postal_code", commune(1, [](auto& c) { c.set_postal_code("3300"); })},
+      {"territory.communes[1].postal_code",
+       commune(1, [](auto& c) { c.set_postal_code("2A000"); })},
+      {"territory.communes", update([](auto& r) {
+         for (int i = 0; i < 2000; ++i)
+           *r.mutable_territory()->add_communes() = r.territory().communes(0);
+       })},
+      {"update_mask", update([](auto& r) { r.mutable_update_mask()->add_paths("updated_by"); })},
+      // Named in the mask, the communes are validated; so are the links.
+      {"territory.communes[0].postal_code", update([](auto& r) {
+         r.mutable_update_mask()->add_paths("communes");
+         r.mutable_territory()->mutable_communes(0)->set_postal_code("x");
+       })},
+      {"territory.links[0].distance",
+       update([](auto& r) { r.mutable_territory()->mutable_links(0)->set_distance(-1); })},
+  });
+
+  v1::GetTerritoryResponse after;
+  ASSERT_TRUE(
+      access_->GetTerritory(Ctx(coordinator).get(), v1::GetTerritoryRequest(), &after).ok());
+  EXPECT_EQ(after.territory().SerializeAsString(), first.territory().SerializeAsString());
+  // Sorted by INSEE code: kCommunes[1] < kCommunes[0].
+  ASSERT_EQ(after.territory().communes_size(), 2);
+  EXPECT_EQ(after.territory().communes(1).insee_code(), kCommunes[0]);
+  EXPECT_EQ(after.territory().communes(1).name(), "Commune-Fictive-0");
+}
+
 TEST_F(AccessValidationE2e, PublishSlotsNamesEveryBadFieldAndPublishesNothing) {
   const std::string member = Token({"member"}, gp_);
   const std::string coordinator = Token({"coordinator"});

@@ -2,8 +2,9 @@
 # The access walk-through of the README, against a running local stack: a coordinator
 # publishes an SNP slot for a GP of the CPTS, a secretary finds it and books it for a patient, a
 # second booking of the same slot is refused, and the SAS finds the slot through the FHIR
-# endpoint. buf curl through server reflection, tokens from cpts-token. Honours the same
-# CPTS_DEV_DIR / CPTS_PORT_OFFSET as scripts/dev-up. Exit 0 when all worked.
+# endpoint, its Location addressed with the territory's commune. buf curl through server
+# reflection, tokens from cpts-token. Honours the same CPTS_DEV_DIR / CPTS_PORT_OFFSET as
+# scripts/dev-up. Exit 0 when all worked.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib/common.sh"
 
@@ -49,12 +50,20 @@ found=$(call "$secretary" "$ACCESS/SearchSlots" '{"start_time":"'"${day}T00:00:0
   "end_time":"'"${day}T23:59:00Z"'","communes":["33529"]}' | field id)
 [ "$found" = "$slot" ] || die "SearchSlots did not find the published slot"
 
+# The coordinator gives the commune's postal data (synthetic here) to the territory: the SAS
+# answer's Location then has the city and postal code the ANS SAS guide requires.
+territory=$(call "$coord" "$ACCESS/UpdateTerritory" '{"territory":{"communes":[
+  {"insee_code":"33529","name":"Bourg-Smoke","postal_code":"33999"}]}}')
+[[ $territory == *'"postalCode": "33999"'* ]] || die "UpdateTerritory did not keep the commune: $territory"
+
 # The SAS finds the free slot through the FHIR endpoint (RPPS prefixed 8, ANS SAS guide).
 sas=$(token --subject=smoke-sas --tenant="$tenant" --roles=sas_regulator)
 bundle=$(curl -sf -H "Authorization: Bearer $sas" \
-  "http://127.0.0.1:$FHIR_PORT/fhir/Slot?start=ge${day}T00:00:00Z&start=le${day}T23:59:00Z&status=free&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1%7C810000000009")
+  "http://127.0.0.1:$FHIR_PORT/fhir/Slot?start=ge${day}T00:00:00Z&start=le${day}T23:59:00Z&status=free&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1%7C810000000009&_include=Slot:schedule&_include:iterate=Schedule:actor")
 [[ $bundle == *'"Bundle"'* && $bundle == *"$slot"* ]] ||
   die "the FHIR search did not return the slot: $bundle"
+[[ $bundle == *'"line":["1 rue de la Gare"],"city":"Bourg-Smoke","postalCode":"33999"'* ]] ||
+  die "the FHIR Location has no address line, city and postal code: $bundle"
 
 book() {
   call "$secretary" "$ACCESS/BookSlot" '{"slot_id":"'"$slot"'","request_id":"'"$1"'",
