@@ -46,6 +46,11 @@ absl::string_view ActionName(BatchAction a) {
   return "changed";
 }
 
+absl::string_view CategoryName(const Entitlement& e) {
+  if (IsRecovery(e)) return "recovery";
+  return e.category == EntitlementCategory::kIndemnity ? "indemnity" : "remuneration";
+}
+
 }  // namespace
 
 absl::StatusOr<BatchState> NextBatchState(BatchState from, BatchAction action) {
@@ -87,7 +92,7 @@ absl::StatusOr<std::vector<BatchLine>> BuildBatchLines(
       return absl::FailedPreconditionError(
           absl::StrCat("entitlement ", e.id, " is not approved and unbatched"));
     }
-    if (e.amount_cents <= 0 || e.payee.member_id.empty()) {
+    if (e.amount_cents == 0 || e.payee.member_id.empty()) {
       return absl::FailedPreconditionError(
           absl::StrCat("entitlement ", e.id, " has nothing to pay"));
     }
@@ -95,6 +100,7 @@ absl::StatusOr<std::vector<BatchLine>> BuildBatchLines(
     line.payee_member_id = e.payee.member_id;
     line.entitlement_ids.push_back(e.id);
     line.amount_cents += e.amount_cents;  // bounded by ValidateAmount x count
+    if (IsRecovery(e)) line.recovered_cents -= e.amount_cents;
   }
   std::vector<BatchLine> lines;
   lines.reserve(by_payee.size());
@@ -103,7 +109,16 @@ absl::StatusOr<std::vector<BatchLine>> BuildBatchLines(
     std::sort(line.entitlement_ids.begin(), line.entitlement_ids.end());
     line.end_to_end_id = TruncateUtf8(absl::StrCat("L", ++n, "-", batch_id), 35);
     auto it = accounts.find(payee);
-    if (it == accounts.end()) {
+    if (line.amount_cents <= 0) {
+      // Never a negative transfer: the recovery waits for more to withhold it from.
+      line.blocked = true;
+      line.blocked_reason = absl::StrCat(
+          "carried to a later batch: ", FormatEuros(line.recovered_cents), " EUR to recover from ",
+          FormatEuros(line.amount_cents + line.recovered_cents), " EUR due leaves nothing to pay");
+    }
+    if (line.blocked) {
+      if (it != accounts.end()) line.payee_name = it->second.holder_name;
+    } else if (it == accounts.end()) {
       line.blocked = true;
       line.blocked_reason = "no bank account recorded";
     } else {
@@ -135,6 +150,30 @@ absl::StatusOr<std::vector<BatchLine>> BuildBatchLines(
     lines.push_back(std::move(line));
   }
   return lines;
+}
+
+absl::StatusOr<Entitlement> RecoveryOf(const Entitlement& paid) {
+  if (paid.status != EntitlementStatus::kPaid || paid.amount_cents <= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("entitlement ", paid.id, " was not paid: nothing to recover"));
+  }
+  Entitlement r = paid;
+  r.id.clear();
+  r.idempotency_key = absl::StrCat(paid.idempotency_key, "/recovery");
+  r.rated_cents = -paid.amount_cents;
+  r.capped_cents = 0;
+  r.amount_cents = -paid.amount_cents;
+  r.cap_reason.clear();
+  r.ineligible_reason = IneligibleReason::kUnspecified;
+  r.status = EntitlementStatus::kApproved;
+  r.supersedes_id = paid.id;
+  r.batch_id.clear();
+  r.approved_by.clear();
+  r.approve_time = absl::InfinitePast();
+  r.create_time = absl::InfinitePast();
+  r.row_version = 0;
+  r.reason = absl::StrCat("Recovery of entitlement ", paid.id, ", paid then reversed");
+  return r;
 }
 
 Cents PayableTotal(const PaymentBatch& batch) {
@@ -178,7 +217,7 @@ absl::StatusOr<std::string> BatchCsv(const PaymentBatch& batch,
   for (const Entitlement& e : entitlements) by_id[e.id] = &e;
   std::string out = CsvLine({"batch_id", "payee_member_id", "payee_name", "iban", "end_to_end_id",
                              "entitlement_id", "meeting_id", "meeting_date", "member_id",
-                             "action_id", "amount_eur", "line_status"});
+                             "action_id", "amount_eur", "line_status", "category"});
   for (const BatchLine& line : batch.lines) {
     const std::string status =
         line.blocked ? absl::StrCat("blocked: ", line.blocked_reason) : "payable";
@@ -188,9 +227,12 @@ absl::StatusOr<std::string> BatchCsv(const PaymentBatch& batch,
         return FieldError("entitlements", absl::StrCat("missing entitlement ", id));
       }
       const Entitlement& e = *it->second;
+      const std::string amount = e.amount_cents < 0
+                                     ? absl::StrCat("-", FormatEuros(-e.amount_cents))
+                                     : FormatEuros(e.amount_cents);
       out += CsvLine({batch.id, line.payee_member_id, line.payee_name, line.iban,
                       line.end_to_end_id, e.id, e.meeting_id, absl::FormatCivilTime(e.meeting_date),
-                      e.member_id, e.action_id, FormatEuros(e.amount_cents), status});
+                      e.member_id, e.action_id, amount, status, std::string(CategoryName(e))});
     }
   }
   return out;

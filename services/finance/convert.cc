@@ -161,6 +161,9 @@ void ToProto(const Entitlement& in, v1::Entitlement* out) {
   ToProto(in.approve_time, out->mutable_approve_time());
   ToProto(in.create_time, out->mutable_create_time());
   out->set_etag(Etag(in.row_version));
+  out->set_governance_body(static_cast<v1::GovernanceBody>(in.governance_body));
+  out->set_reason(in.reason);
+  out->set_recovery(IsRecovery(in));
 }
 
 void ToProto(const Statement& in, v1::Statement* out) {
@@ -175,11 +178,14 @@ void ToProto(const Statement& in, v1::Statement* out) {
     p->set_capped_cents(l.capped_cents);
     p->set_status(static_cast<v1::EntitlementStatus>(l.status));
     p->set_paid_to_employer(l.paid_to_employer);
+    p->set_category(static_cast<v1::EntitlementCategory>(l.category));
+    p->set_recovery(l.recovery);
   }
   out->set_total_due_cents(in.total_due_cents);
   out->set_total_paid_cents(in.total_paid_cents);
   out->set_total_capped_cents(in.total_capped_cents);
   out->set_annual_ceiling_cents(in.annual_ceiling_cents);
+  out->set_total_to_recover_cents(in.total_to_recover_cents);
 }
 
 absl::StatusOr<std::optional<EntitlementStatus>> StatusFromProto(v1::EntitlementStatus status) {
@@ -187,6 +193,28 @@ absl::StatusOr<std::optional<EntitlementStatus>> StatusFromProto(v1::Entitlement
   CPTS_ASSIGN_OR_RETURN(EntitlementStatus s, EnumFromProto<EntitlementStatus>(
                                                  status, v1::EntitlementStatus_MAX, "status"));
   return s;
+}
+
+absl::StatusOr<std::optional<EntitlementCategory>> CategoryFromProto(
+    v1::EntitlementCategory category) {
+  if (category == v1::ENTITLEMENT_CATEGORY_UNSPECIFIED) return std::nullopt;
+  CPTS_ASSIGN_OR_RETURN(
+      EntitlementCategory c,
+      EnumFromProto<EntitlementCategory>(category, v1::EntitlementCategory_MAX, "category"));
+  return c;
+}
+
+absl::StatusOr<GovernanceClaim> FromProto(const v1::RecordGovernanceIndemnityRequest& in) {
+  GovernanceClaim c;
+  c.member_id = in.member_id();
+  CPTS_ASSIGN_OR_RETURN(c.work_date, RequiredDay(in.work_date(), "work_date"));
+  c.amount_cents = in.amount_cents();
+  CPTS_ASSIGN_OR_RETURN(c.body,
+                        EnumFromProto<GovernanceBody>(in.governance_body(), v1::GovernanceBody_MAX,
+                                                      "governance_body"));
+  c.reason = in.reason();
+  c.request_id = in.request_id();
+  return c;
 }
 
 void ToProto(const Account& in, v1::Account* out) {
@@ -238,6 +266,22 @@ void ToProto(const PayeeBankAccount& in, v1::PayeeBankAccount* out) {
   ToProto(in.update_time, out->mutable_update_time());
 }
 
+DebtorAccount FromProto(const v1::DebtorAccount& in) {
+  DebtorAccount a;
+  a.holder_name = in.holder_name();
+  a.iban = in.iban();
+  a.bic = in.bic();
+  return a;
+}
+
+void ToProto(const DebtorAccount& in, v1::DebtorAccount* out) {
+  out->set_holder_name(in.holder_name);
+  out->set_iban(in.iban);
+  out->set_bic(in.bic);
+  ToProto(in.update_time, out->mutable_update_time());
+  out->set_updated_by(in.updated_by);
+}
+
 void ToProto(const PaymentBatch& in, v1::PaymentBatch* out) {
   out->set_id(in.id);
   out->set_label(in.label);
@@ -254,6 +298,7 @@ void ToProto(const PaymentBatch& in, v1::PaymentBatch* out) {
     p->set_blocked(l.blocked);
     p->set_blocked_reason(l.blocked_reason);
     p->set_end_to_end_id(l.end_to_end_id);
+    p->set_recovered_cents(l.recovered_cents);
   }
   out->set_payable_line_count(PayableLineCount(in));
   out->set_total_cents(PayableTotal(in));

@@ -39,6 +39,9 @@ absl::StatusOr<PolicyMask> PolicyMaskFromProto(const google::protobuf::FieldMask
 void ToProto(const Entitlement& in, v1::Entitlement* out);
 void ToProto(const Statement& in, v1::Statement* out);
 absl::StatusOr<std::optional<EntitlementStatus>> StatusFromProto(v1::EntitlementStatus status);
+absl::StatusOr<std::optional<EntitlementCategory>> CategoryFromProto(
+    v1::EntitlementCategory category);
+absl::StatusOr<GovernanceClaim> FromProto(const v1::RecordGovernanceIndemnityRequest& in);
 
 void ToProto(const LedgerTransaction& in, v1::LedgerTransaction* out);
 absl::StatusOr<std::optional<Account>> AccountFromProto(const v1::Account& in, bool present);
@@ -47,6 +50,8 @@ void ToProto(const Account& in, v1::Account* out);
 
 PayeeBankAccount FromProto(const v1::PayeeBankAccount& in);
 void ToProto(const PayeeBankAccount& in, v1::PayeeBankAccount* out);
+DebtorAccount FromProto(const v1::DebtorAccount& in);
+void ToProto(const DebtorAccount& in, v1::DebtorAccount* out);
 void ToProto(const PaymentBatch& in, v1::PaymentBatch* out);
 absl::StatusOr<std::optional<BatchState>> BatchStateFromProto(v1::BatchState state);
 ExportFormat FormatFromProto(v1::ExportFormat format);

@@ -260,8 +260,9 @@ absl::StatusOr<RevisedPolicy> Finance::RevisePolicy(const Principal& caller,
     }
     for (const Entitlement* e : list) {
       if (e->status == EntitlementStatus::kReversed) continue;
+      if (IsRecovery(*e)) continue;  // nothing toward the cap, nothing to re-rate
       if (e->status == EntitlementStatus::kBatched || e->status == EntitlementStatus::kPaid) {
-        ++out.paid_skipped_count;
+        if (RatedByPolicy(*e)) ++out.paid_skipped_count;
         continue;
       }
       CPTS_ASSIGN_OR_RETURN(std::optional<Entitlement> replacement,
@@ -390,6 +391,53 @@ absl::StatusOr<EntitlementPage> Finance::ListEntitlements(const Principal& calle
   return out;
 }
 
+absl::StatusOr<Finance::Recorded> Finance::RecordGovernanceIndemnity(const Principal& caller,
+                                                                     GovernanceClaim claim) {
+  CPTS_RETURN_IF_ERROR(RequireTenant(caller));
+  claim.tenant_id = caller.tenant_id;
+  CPTS_RETURN_IF_ERROR(ValidateGovernanceClaim(claim));
+  // A retry must get its first answer even if the member's facts changed since: look for it
+  // before asking membership. The claim is all in the entitlement, so a reused request_id is
+  // recognised without the key's fingerprint (which the store checks again).
+  CPTS_ASSIGN_OR_RETURN(
+      std::optional<Entitlement> seen,
+      d_.entitlements.FindByEventKey(caller.tenant_id, GovernanceEventKey(claim.request_id)));
+  if (seen.has_value()) {
+    if (!SameGovernanceClaim(*seen, claim)) {
+      return FieldError("request_id", "already used for a different request");
+    }
+    return Recorded{.entitlement = *std::move(seen), .replayed = true};
+  }
+  Fingerprint f;
+  f.Add(claim.member_id)
+      .Add(claim.work_date)
+      .Add(claim.amount_cents)
+      .Add(EnumValue(claim.body))
+      .Add(claim.reason);
+  const IdempotencyKey key{.scope = "RecordGovernanceIndemnity",
+                           .request_id = claim.request_id,
+                           .fingerprint = f.Digest()};
+  CPTS_ASSIGN_OR_RETURN(std::optional<MemberFacts> facts,
+                        FactsOn(caller.tenant_id, claim.member_id, claim.work_date));
+  CPTS_ASSIGN_OR_RETURN(AnnualCeilingTable ceilings, d_.ceilings.LoadCeilings());
+  const int year = static_cast<int>(claim.work_date.year());
+  const absl::Time now = d_.clock.Now();
+  absl::Status last;
+  for (int attempt = 0; attempt < kRateAttempts; ++attempt) {
+    CPTS_ASSIGN_OR_RETURN(const Cents total,
+                          d_.entitlements.YearTotalCents(caller.tenant_id, claim.member_id, year));
+    CPTS_ASSIGN_OR_RETURN(
+        Entitlement e,
+        BuildGovernanceEntitlement(claim, facts.has_value() ? &*facts : nullptr, ceilings, total));
+    absl::StatusOr<WriteResult<Entitlement>> r = d_.entitlements.RecordGovernanceEntitlement(
+        caller.tenant_id, e, total, now, key, caller.subject);
+    if (r.ok()) return Recorded{.entitlement = std::move(r->value), .replayed = r->replayed};
+    last = r.status();
+    if (!absl::IsAborted(last)) return last;
+  }
+  return last;
+}
+
 absl::StatusOr<std::vector<Entitlement>> Finance::ApproveEntitlements(
     const Principal& caller, const std::vector<std::string>& ids, absl::string_view request_id) {
   CPTS_RETURN_IF_ERROR(RequireTenant(caller));
@@ -450,6 +498,11 @@ absl::StatusOr<PayeeBankAccount> Finance::SetBankAccount(const Principal& caller
                                                          PayeeBankAccount account) {
   CPTS_RETURN_IF_ERROR(RequireTenant(caller));
   CPTS_RETURN_IF_ERROR(ValidateId(account.member_id, "account.member_id"));
+  if (account.member_id == caller.tenant_id) {
+    return FieldError("account.member_id",
+                      "is the tenant, not a payee: set the CPTS's own account with "
+                      "SetDebtorAccount");
+  }
   CPTS_RETURN_IF_ERROR(ValidateText(account.holder_name, "account.holder_name", 70, true));
   CPTS_ASSIGN_OR_RETURN(account.iban, NormalizeIban(account.iban, "account.iban"));
   if (!account.bic.empty()) {
@@ -465,6 +518,29 @@ absl::StatusOr<PayeeBankAccount> Finance::GetBankAccount(const Principal& caller
   CPTS_RETURN_IF_ERROR(RequireTenant(caller));
   CPTS_RETURN_IF_ERROR(ValidateId(member_id, "member_id"));
   return d_.payments.GetBankAccount(caller.tenant_id, member_id);
+}
+
+absl::StatusOr<DebtorAccount> Finance::SetDebtorAccount(const Principal& caller,
+                                                        DebtorAccount account) {
+  CPTS_RETURN_IF_ERROR(RequireTenant(caller));
+  CPTS_RETURN_IF_ERROR(ValidateText(account.holder_name, "account.holder_name", 70, true));
+  CPTS_ASSIGN_OR_RETURN(account.iban, NormalizeIban(account.iban, "account.iban"));
+  if (!account.bic.empty()) {
+    CPTS_ASSIGN_OR_RETURN(account.bic, NormalizeBic(account.bic, "account.bic"));
+  }
+  account.update_time = d_.clock.Now();
+  account.updated_by = caller.subject;
+  return d_.payments.SetDebtorAccount(caller.tenant_id, account, caller.subject);
+}
+
+absl::StatusOr<DebtorAccount> Finance::GetDebtorAccount(const Principal& caller) {
+  CPTS_RETURN_IF_ERROR(RequireTenant(caller));
+  CPTS_ASSIGN_OR_RETURN(std::optional<DebtorAccount> account,
+                        d_.payments.GetDebtorAccount(caller.tenant_id));
+  if (!account.has_value()) {
+    return absl::NotFoundError("the CPTS's debtor account is not set (SetDebtorAccount)");
+  }
+  return *std::move(account);
 }
 
 absl::StatusOr<PaymentBatch> Finance::CreateBatch(const Principal& caller,
@@ -499,14 +575,23 @@ absl::StatusOr<PaymentBatch> Finance::CreateBatch(const Principal& caller,
   }
   // A batch whose every line is blocked could never be approved: it is not created.
   const bool all_blocked = !b.lines.empty() && PayableLineCount(b) == 0;
-  if (all_blocked) b.lines.clear();
+  std::string why_blocked;
+  if (all_blocked) {
+    constexpr size_t kReasonsShown = 5;
+    for (size_t i = 0; i < b.lines.size() && i < kReasonsShown; ++i) {
+      absl::StrAppend(&why_blocked, i == 0 ? "" : "; ", "payee ", b.lines[i].payee_member_id, ": ",
+                      b.lines[i].blocked_reason);
+    }
+    if (b.lines.size() > kReasonsShown) absl::StrAppend(&why_blocked, "; ...");
+    b.lines.clear();
+  }
   // With nothing payable the store still checks the key (a retry replays the first batch)
   // before refusing an empty batch.
   absl::StatusOr<WriteResult<PaymentBatch>> r =
       d_.payments.CreateBatch(caller.tenant_id, b, KeyOrNull(key), caller.subject);
   if (all_blocked && absl::IsFailedPrecondition(r.status())) {
     return absl::FailedPreconditionError(
-        "no payee of the approved entitlements has a valid bank account");
+        absl::StrCat("no line of the approved entitlements can be paid: ", why_blocked));
   }
   if (!r.ok()) return r.status();
   return r->value;
@@ -569,14 +654,13 @@ absl::StatusOr<ExportedFile> Finance::ExportBatch(const Principal& caller, absl:
   const absl::Time now = d_.clock.Now();
   ExportedFile out;
   if (format == ExportFormat::kSepaPain001) {
-    absl::StatusOr<PayeeBankAccount> own =
-        d_.payments.GetBankAccount(caller.tenant_id, caller.tenant_id);
-    if (absl::IsNotFound(own.status())) {
+    CPTS_ASSIGN_OR_RETURN(std::optional<DebtorAccount> own,
+                          d_.payments.GetDebtorAccount(caller.tenant_id));
+    if (!own.has_value()) {
       return absl::FailedPreconditionError(
-          "the CPTS's own bank account is not recorded (SetPayeeBankAccount with member_id = "
-          "the tenant id)");
+          "debtor account: the CPTS's own bank account (holder_name, iban) is not set; set it "
+          "with SetDebtorAccount before exporting a SEPA file");
     }
-    if (!own.ok()) return own.status();
     const SepaParty debtor{.name = own->holder_name, .iban = own->iban, .bic = own->bic};
     CPTS_ASSIGN_OR_RETURN(out.content,
                           BuildPain001(PaymentFileForBatch(b, debtor, own->holder_name, now)));

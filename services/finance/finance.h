@@ -140,6 +140,10 @@ class Finance {
   absl::StatusOr<std::vector<Entitlement>> ApproveEntitlements(
       const platform::auth::Principal& caller, const std::vector<std::string>& ids,
       absl::string_view request_id);
+  // Records a governance indemnity (see the RPC's contract); the claim's tenant is the
+  // caller's.
+  absl::StatusOr<Recorded> RecordGovernanceIndemnity(const platform::auth::Principal& caller,
+                                                     GovernanceClaim claim);
 
   // --- ledger ---
   absl::StatusOr<TransactionPage> ListTransactions(const platform::auth::Principal& caller,
@@ -149,12 +153,15 @@ class Finance {
                                        std::optional<absl::CivilDay> as_of, AccountKind kind);
 
   // --- bank accounts and batches ---
-  // The CPTS's own account (the debtor of pain.001 files) is recorded under
-  // member_id = the tenant id.
+  // A payee's account; the tenant id is refused (the CPTS's own is its debtor account).
   absl::StatusOr<PayeeBankAccount> SetBankAccount(const platform::auth::Principal& caller,
                                                   PayeeBankAccount account);
   absl::StatusOr<PayeeBankAccount> GetBankAccount(const platform::auth::Principal& caller,
                                                   absl::string_view member_id);
+  // The CPTS's own account, the debtor of its pain.001 files. Get: NotFound until set.
+  absl::StatusOr<DebtorAccount> SetDebtorAccount(const platform::auth::Principal& caller,
+                                                 DebtorAccount account);
+  absl::StatusOr<DebtorAccount> GetDebtorAccount(const platform::auth::Principal& caller);
   absl::StatusOr<PaymentBatch> CreateBatch(const platform::auth::Principal& caller,
                                            const PaymentBatch& batch,
                                            std::optional<absl::CivilDay> meetings_until,

@@ -79,7 +79,9 @@ absl::StatusOr<LedgerTransaction> EntitlementTransaction(const Entitlement& e) {
   if (e.action_id.empty()) return FieldError("entitlement.action_id", "required");
   LedgerTransaction t =
       Simple(TransactionKind::kEntitlement, e.meeting_date,
-             absl::StrCat("Indemnity meeting ", e.meeting_id, " member ", e.member_id),
+             e.category == EntitlementCategory::kIndemnity
+                 ? absl::StrCat("Governance indemnity member ", e.member_id)
+                 : absl::StrCat("Indemnity meeting ", e.meeting_id, " member ", e.member_id),
              Account{.kind = AccountKind::kIndemnityExpense, .key = e.action_id},
              Account{.kind = AccountKind::kPayable, .key = e.payee.member_id}, e.amount_cents, e.id,
              e.tenant_id);

@@ -7,6 +7,7 @@
 //
 //   entitlement due     Dr indemnity expense (action)    Cr payable (payee)
 //   batch paid          Dr payable (payee), per line     Cr bank
+//                       (a line's net: its recoveries were debited by their reversal)
 //   expense             Dr operating expense (action)    Cr bank
 //   ACI expected        Dr ACI receivable (mission)      Cr ACI income (mission)
 //   ACI received        Dr bank                          Cr ACI receivable (mission)

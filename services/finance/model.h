@@ -101,6 +101,9 @@ struct MemberFacts {
 
 enum class EntitlementCategory { kUnspecified, kRemuneration, kIndemnity };
 
+// The body a governance indemnity is paid for (numbered as membership's MandateBody).
+enum class GovernanceBody { kUnspecified, kBureau, kBoard };
+
 enum class EntitlementStatus {
   kUnspecified,
   kPending,
@@ -133,16 +136,21 @@ struct PayeeRef {
   bool operator==(const PayeeRef&) const = default;
 };
 
+// An attendance line rated under a policy (kRemuneration), a governance indemnity recorded by
+// the treasurer (kIndemnity, no meeting), or a recovery: the negative of a paid entitlement
+// that was reversed, withheld from the payee's next payment (IsRecovery).
 struct Entitlement {
   std::string id{};
   std::string tenant_id{};
-  std::string idempotency_key{};  // of the attendance event that created it
+  // Of the attendance event that created it; "governance/<request_id>" for a governance
+  // indemnity; "<reversed key>/recovery" for a recovery.
+  std::string idempotency_key{};
   std::string meeting_id{};
   std::string group_id{};
-  std::string action_id{};
+  std::string action_id{};  // governance indemnities: kGovernanceActionKey
   std::string participant_id{};
-  std::string member_id{};  // the professional who attended (the cap is theirs)
-  absl::CivilDay meeting_date{};
+  std::string member_id{};        // the professional who attended (the cap is theirs)
+  absl::CivilDay meeting_date{};  // or the day of the governance work
   int sheet_version = 0;
   AttendanceRole role = AttendanceRole::kUnspecified;
   int minutes_worked = 0;
@@ -150,7 +158,7 @@ struct Entitlement {
   std::string policy_id{};
   Cents rated_cents = 0;   // what the policy gives
   Cents capped_cents = 0;  // refused by the annual cap
-  Cents amount_cents = 0;  // due: rated - capped
+  Cents amount_cents = 0;  // due: rated - capped; negative for a recovery
   IneligibleReason ineligible_reason = IneligibleReason::kUnspecified;
   std::string cap_reason{};
   PayeeRef payee{};
@@ -161,7 +169,27 @@ struct Entitlement {
   absl::Time approve_time = absl::InfinitePast();
   absl::Time create_time = absl::InfinitePast();
   int64_t row_version = 0;
+  GovernanceBody governance_body = GovernanceBody::kUnspecified;  // governance indemnities
+  std::string reason{};  // governance: what it compensates; recovery: what it recovers
 };
+
+// A governance indemnity as the treasurer records it (RecordGovernanceIndemnity).
+struct GovernanceClaim {
+  std::string tenant_id{};
+  std::string member_id{};
+  absl::CivilDay work_date{};
+  Cents amount_cents = 0;
+  GovernanceBody body = GovernanceBody::kUnspecified;
+  std::string reason{};
+  std::string request_id{};
+};
+
+// The budget line governance indemnities are charged to (an action id no action has: with no
+// budget of that id, the ACI report counts it as functioning).
+inline constexpr char kGovernanceActionKey[] = "governance";
+
+// A recovery is the only kind of entitlement with a negative amount.
+inline bool IsRecovery(const Entitlement& e) { return e.amount_cents < 0; }
 
 // ---------------------------------------------------------------------------------------
 // Ledger
@@ -228,17 +256,27 @@ struct PayeeBankAccount {
   absl::Time update_time = absl::InfinitePast();
 };
 
+// The CPTS's own account, debtor of its SEPA files (one per tenant).
+struct DebtorAccount {
+  std::string holder_name{};
+  std::string iban{};  // normalised
+  std::string bic{};   // normalised, optional
+  absl::Time update_time = absl::InfinitePast();
+  std::string updated_by{};
+};
+
 struct BatchLine {
   std::string payee_member_id{};
   std::string payee_name{};
   std::string iban{};
   std::string bic{};
-  std::vector<std::string> entitlement_ids{};
-  Cents amount_cents = 0;
+  std::vector<std::string> entitlement_ids{};  // recoveries included
+  Cents amount_cents = 0;                      // net: positives - recovered_cents
   bool blocked = false;  // blocked lines are not exported nor paid; their entitlements stay
                          // approved and go into a later batch
   std::string blocked_reason{};
   std::string end_to_end_id{};
+  Cents recovered_cents = 0;  // the payee's recoveries netted here (positive)
 };
 
 struct PaymentBatch {

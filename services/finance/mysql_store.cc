@@ -119,7 +119,7 @@ SELECT year, ceiling_cents FROM annual_ceilings WHERE tenant_id = '' ORDER BY ye
   "meeting_date, sheet_version, role, minutes_worked, category, policy_id, rated_cents, "    \
   "capped_cents, amount_cents, ineligible_reason, cap_reason, payee_type, payee_member_id, " \
   "payee_convention_id, status, supersedes_id, batch_id, approved_by, approve_time, "        \
-  "create_time, row_version, transaction_id"
+  "create_time, row_version, transaction_id, governance_body, reason"
 
 constexpr std::string_view kSelectEntitlement =
     "SELECT " CPTS_ENTITLEMENT_COLUMNS " FROM entitlements WHERE tenant_id = ? AND id = ?";
@@ -132,23 +132,29 @@ constexpr std::string_view kSelectEntitlementByKey =
 constexpr std::string_view kSelectEntitlementByKeyForUpdate =
     "SELECT " CPTS_ENTITLEMENT_COLUMNS
     " FROM entitlements WHERE tenant_id = ? AND idempotency_key = ? FOR UPDATE";
+// The replacement of a re-rated entitlement (a recovery supersedes what it recovers, but is
+// not its replacement).
 constexpr std::string_view kSelectReplacementForUpdate =
     "SELECT " CPTS_ENTITLEMENT_COLUMNS
-    " FROM entitlements WHERE tenant_id = ? AND supersedes_id = ? FOR UPDATE";
+    " FROM entitlements WHERE tenant_id = ? AND supersedes_id = ? AND amount_cents >= 0"
+    " FOR UPDATE";
 // Parameters: tenant, year (0 = all), year start, year end, group twice ('' = all), member
-// twice, status twice (0 = all), after (meeting_date, id) as date, date, id, limit.
+// twice, status twice (0 = all), category twice (0 = all), after (meeting_date, id) as date,
+// date, id, limit.
 constexpr std::string_view kListEntitlements =
     "SELECT " CPTS_ENTITLEMENT_COLUMNS
     " FROM entitlements WHERE tenant_id = ?"
     " AND (? = 0 OR (meeting_date >= ? AND meeting_date < ?))"
     " AND (? = '' OR group_id = ?) AND (? = '' OR member_id = ?) AND (? = 0 OR status = ?)"
+    " AND (? = 0 OR category = ?)"
     " AND (meeting_date > ? OR (meeting_date = ? AND id > ?))"
     " ORDER BY meeting_date, id LIMIT ?";
-// Parameters: tenant, approved status, meetings_until twice (NULL = all).
+// Recoveries (negative) are listed whatever their date. Parameters: tenant, approved status,
+// meetings_until twice (NULL = all).
 constexpr std::string_view kListPayable =
     "SELECT " CPTS_ENTITLEMENT_COLUMNS
     " FROM entitlements WHERE tenant_id = ? AND status = ? AND batch_id = ''"
-    " AND amount_cents > 0 AND (? IS NULL OR meeting_date <= ?)"
+    " AND amount_cents <> 0 AND (amount_cents < 0 OR ? IS NULL OR meeting_date <= ?)"
     " ORDER BY payee_member_id, id";
 #undef CPTS_ENTITLEMENT_COLUMNS
 
@@ -159,9 +165,9 @@ INSERT INTO entitlements (tenant_id, id, idempotency_key, meeting_id, group_id, 
                           amount_cents, ineligible_reason, cap_reason, payee_type,
                           payee_member_id, payee_convention_id, status, supersedes_id,
                           batch_id, approved_by, approve_time, create_time, row_version,
-                          transaction_id)
+                          transaction_id, governance_body, reason)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1,
-        ?))sql";
+        ?, ?, ?))sql";
 
 constexpr std::string_view kSetEntitlementStatus = R"sql(
 UPDATE entitlements SET status = ?, row_version = row_version + 1
@@ -193,9 +199,11 @@ SELECT CAST(COALESCE(SUM(amount_cents), 0) AS SIGNED) FROM entitlements
 WHERE tenant_id = ? AND member_id = ? AND meeting_date >= ? AND meeting_date < ?
   AND status <> ? AND amount_cents > 0)sql";
 
+// Recoveries left out: see AciRepository::ListPaidIndemnities.
 constexpr std::string_view kListPaidIndemnities = R"sql(
 SELECT action_id, member_id, amount_cents FROM entitlements
 WHERE tenant_id = ? AND status = ? AND meeting_date >= ? AND meeting_date < ?
+  AND amount_cents > 0
 ORDER BY action_id, member_id, id)sql";
 
 // --- ledger ----------------------------------------------------------------------------------
@@ -259,6 +267,16 @@ constexpr std::string_view kSelectBankAccount = R"sql(
 SELECT member_id, holder_name, iban, bic, update_time FROM bank_accounts
 WHERE tenant_id = ? AND member_id = ?)sql";
 
+constexpr std::string_view kUpsertDebtorAccount = R"sql(
+INSERT INTO debtor_accounts (tenant_id, holder_name, iban, bic, update_time, updated_by)
+VALUES (?, ?, ?, ?, ?, ?)
+ON DUPLICATE KEY UPDATE holder_name = VALUES(holder_name), iban = VALUES(iban),
+                        bic = VALUES(bic), update_time = VALUES(update_time),
+                        updated_by = VALUES(updated_by))sql";
+constexpr std::string_view kSelectDebtorAccount = R"sql(
+SELECT holder_name, iban, bic, update_time, updated_by FROM debtor_accounts
+WHERE tenant_id = ?)sql";
+
 #define CPTS_BATCH_COLUMNS                                                                \
   "id, label, state, execution_date, approved_by, approve_time, export_time, paid_date, " \
   "create_time, row_version"
@@ -289,11 +307,11 @@ WHERE tenant_id = ? AND id = ? AND row_version = ?)sql";
 constexpr std::string_view kInsertBatchLine = R"sql(
 INSERT INTO payment_batch_lines (tenant_id, batch_id, line_no, payee_member_id, payee_name,
                                  iban, bic, entitlement_ids, amount_cents, blocked,
-                                 blocked_reason, end_to_end_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql";
+                                 blocked_reason, end_to_end_id, recovered_cents)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql";
 constexpr std::string_view kSelectBatchLines = R"sql(
 SELECT payee_member_id, payee_name, iban, bic, entitlement_ids, amount_cents, blocked,
-       blocked_reason, end_to_end_id
+       blocked_reason, end_to_end_id, recovered_cents
 FROM payment_batch_lines WHERE tenant_id = ? AND batch_id = ? ORDER BY line_no)sql";
 
 // --- ACI -------------------------------------------------------------------------------------
@@ -510,6 +528,8 @@ StoredEntitlement ReadEntitlement(RowReader& r, absl::string_view tenant_id) {
   e.create_time = r.Instant();
   e.row_version = r.Int64();
   s.transaction_id = r.Str();
+  e.governance_body = r.Enum<GovernanceBody>(static_cast<int>(GovernanceBody::kBoard));
+  e.reason = r.Str();
   return s;
 }
 
@@ -821,7 +841,9 @@ absl::Status InsertEntitlement(Connection& conn, absl::string_view tenant_id, co
       .Str(e.approved_by)
       .Instant(e.approve_time)
       .Instant(e.create_time)
-      .Str(transaction_id);
+      .Str(transaction_id)
+      .Enum(e.governance_body)
+      .Str(e.reason);
   ps.executeUpdate();
   return absl::OkStatus();
 }
@@ -834,16 +856,18 @@ absl::Status SetStatus(Connection& conn, absl::string_view tenant_id, absl::stri
   return absl::OkStatus();
 }
 
-// Reverses the journal transaction of an entitlement (none when nothing was due).
-absl::Status ReverseLedgerOf(Connection& conn, absl::string_view tenant_id,
-                             const StoredEntitlement& s, absl::CivilDay value_date,
-                             platform::IdGenerator& ids, absl::Time now) {
-  if (s.transaction_id.empty()) return absl::OkStatus();
+// Reverses the journal transaction of an entitlement and returns the reversal's id (none and
+// "" when nothing was due).
+absl::StatusOr<std::string> ReverseLedgerOf(Connection& conn, absl::string_view tenant_id,
+                                            const StoredEntitlement& s, absl::CivilDay value_date,
+                                            platform::IdGenerator& ids, absl::Time now) {
+  if (s.transaction_id.empty()) return std::string();
   CPTS_ASSIGN_OR_RETURN(LedgerTransaction original,
                         LoadTransaction(conn, tenant_id, s.transaction_id));
   CPTS_ASSIGN_OR_RETURN(LedgerTransaction reversal, ReversalOf(original, value_date));
   reversal.source_id = s.e.id;
-  return AppendTransaction(conn, tenant_id, reversal, ids, now);
+  CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, reversal, ids, now));
+  return reversal.id;
 }
 
 absl::StatusOr<PaymentBatch> LoadBatch(Connection& conn, absl::string_view tenant_id,
@@ -869,6 +893,7 @@ absl::StatusOr<PaymentBatch> LoadBatch(Connection& conn, absl::string_view tenan
     l.blocked = r.Bool();
     l.blocked_reason = r.Str();
     l.end_to_end_id = r.Str();
+    l.recovered_cents = r.Int64();
     out->lines.push_back(std::move(l));
   }));
   return *std::move(out);
@@ -1168,7 +1193,7 @@ absl::StatusOr<WriteResult<IndemnityPolicy>> MysqlFinanceStore::RevisePolicy(
           Entitlement& e = pending.replacement;
           e.tenant_id = std::string(tenant_id);
           e.id = ids_.NewId();
-          e.policy_id = p.id;
+          if (RatedByPolicy(e)) e.policy_id = p.id;
           e.supersedes_id = old.e.id;
           // The event key stays with the first entitlement; the replacement's is derived.
           e.idempotency_key = absl::StrCat(old.e.idempotency_key, "/rerated-v", p.version);
@@ -1246,6 +1271,65 @@ absl::StatusOr<std::optional<Entitlement>> MysqlFinanceStore::FindByEventKey(
   return out;
 }
 
+namespace {
+
+// The body of RecordEntitlement after its replay check: locks the member's cap row, checks
+// the year total the entitlement was rated against, appends its ledger transaction, inserts
+// it and freezes its policy. Returns the inserted entitlement.
+absl::StatusOr<Entitlement> InsertRatedEntitlement(Connection& conn, absl::string_view tenant_id,
+                                                   const Entitlement& entitlement,
+                                                   Cents year_total_cents, absl::Time now,
+                                                   platform::IdGenerator& ids) {
+  if (!entitlement.member_id.empty()) {
+    const int year = static_cast<int>(entitlement.meeting_date.year());
+    {
+      sql::PreparedStatement& ps = conn.Prepare(kInsertCapLock);
+      Binder(ps).Str(tenant_id).Str(entitlement.member_id).Int(year);
+      ps.executeUpdate();
+    }
+    {
+      sql::PreparedStatement& ps = conn.Prepare(kLockCap);
+      Binder(ps).Str(tenant_id).Str(entitlement.member_id).Int(year);
+      std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    }
+    CPTS_ASSIGN_OR_RETURN(Cents total, SumYear(conn, tenant_id, entitlement.member_id, year));
+    if (total != year_total_cents) {
+      return absl::AbortedError(absl::StrCat("the member's year total changed (", total,
+                                             " cents, rated against ", year_total_cents,
+                                             "); rate again"));
+    }
+  }
+  Entitlement e = entitlement;
+  e.tenant_id = std::string(tenant_id);
+  e.id = ids.NewId();
+  e.create_time = now;
+  e.row_version = 1;
+  std::string transaction_id;
+  if (e.amount_cents > 0) {
+    CPTS_ASSIGN_OR_RETURN(LedgerTransaction txn, EntitlementTransaction(e));
+    CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, txn, ids, now));
+    transaction_id = txn.id;
+  }
+  try {
+    CPTS_RETURN_IF_ERROR(InsertEntitlement(conn, tenant_id, e, transaction_id));
+  } catch (const sql::SQLException& ex) {
+    absl::Status s = MapSqlException(ex, "insert entitlement");
+    // A concurrent delivery of the same event committed first: replay it.
+    if (absl::IsAlreadyExists(s)) {
+      return platform::db::IdempotencyKeyRaceError("event applied concurrently");
+    }
+    return s;
+  }
+  if (!e.policy_id.empty()) {
+    sql::PreparedStatement& ps = conn.Prepare(kFreezePolicy);
+    Binder(ps).Str(tenant_id).Str(e.policy_id);
+    ps.executeUpdate();
+  }
+  return e;
+}
+
+}  // namespace
+
 absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::RecordEntitlement(
     absl::string_view tenant_id, const Entitlement& entitlement, Cents year_total_cents,
     absl::Time now) {
@@ -1259,50 +1343,33 @@ absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::RecordEntitlement(
           result.replayed = true;
           return absl::OkStatus();
         }
-        if (!entitlement.member_id.empty()) {
-          const int year = static_cast<int>(entitlement.meeting_date.year());
-          {
-            sql::PreparedStatement& ps = conn.Prepare(kInsertCapLock);
-            Binder(ps).Str(tenant_id).Str(entitlement.member_id).Int(year);
-            ps.executeUpdate();
-          }
-          {
-            sql::PreparedStatement& ps = conn.Prepare(kLockCap);
-            Binder(ps).Str(tenant_id).Str(entitlement.member_id).Int(year);
-            std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-          }
-          CPTS_ASSIGN_OR_RETURN(Cents total, SumYear(conn, tenant_id, entitlement.member_id, year));
-          if (total != year_total_cents) {
-            return absl::AbortedError(absl::StrCat("the member's year total changed (", total,
-                                                   " cents, rated against ", year_total_cents,
-                                                   "); rate again"));
-          }
+        CPTS_ASSIGN_OR_RETURN(result.value, InsertRatedEntitlement(conn, tenant_id, entitlement,
+                                                                   year_total_cents, now, ids_));
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::RecordGovernanceEntitlement(
+    absl::string_view tenant_id, const Entitlement& entitlement, Cents year_total_cents,
+    absl::Time now, const IdempotencyKey& key, absl::string_view actor) {
+  return RunWrite<Entitlement>(
+      pool_, [&](Connection& conn, WriteResult<Entitlement>& result) -> absl::Status {
+        CPTS_ASSIGN_OR_RETURN(std::optional<std::string> replay, LookUpKey(conn, tenant_id, &key));
+        if (replay.has_value()) {
+          CPTS_ASSIGN_OR_RETURN(StoredEntitlement s,
+                                LoadEntitlement(conn, tenant_id, *replay, false));
+          result.value = std::move(s.e);
+          result.replayed = true;
+          return absl::OkStatus();
         }
-        Entitlement e = entitlement;
-        e.tenant_id = std::string(tenant_id);
-        e.id = ids_.NewId();
-        e.create_time = now;
-        e.row_version = 1;
-        std::string transaction_id;
-        if (e.amount_cents > 0) {
-          CPTS_ASSIGN_OR_RETURN(LedgerTransaction txn, EntitlementTransaction(e));
-          CPTS_RETURN_IF_ERROR(AppendTransaction(conn, tenant_id, txn, ids_, now));
-          transaction_id = txn.id;
-        }
-        try {
-          CPTS_RETURN_IF_ERROR(InsertEntitlement(conn, tenant_id, e, transaction_id));
-        } catch (const sql::SQLException& ex) {
-          absl::Status s = MapSqlException(ex, "insert entitlement");
-          // A concurrent delivery of the same event committed first: replay it.
-          if (absl::IsAlreadyExists(s))
-            return platform::db::IdempotencyKeyRaceError("event applied concurrently");
-          return s;
-        }
-        if (!e.policy_id.empty()) {
-          sql::PreparedStatement& ps = conn.Prepare(kFreezePolicy);
-          Binder(ps).Str(tenant_id).Str(e.policy_id);
-          ps.executeUpdate();
-        }
+        CPTS_ASSIGN_OR_RETURN(Entitlement e, InsertRatedEntitlement(conn, tenant_id, entitlement,
+                                                                    year_total_cents, now, ids_));
+        CPTS_RETURN_IF_ERROR(Audit(conn, tenant_id, actor, "finance.entitlement.governance",
+                                   "entitlement", e.id,
+                                   absl::StrCat("{\"rated_cents\":", e.rated_cents,
+                                                ",\"capped_cents\":", e.capped_cents, "}"),
+                                   now));
+        CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, &key, e.id, now));
         result.value = std::move(e);
         return absl::OkStatus();
       });
@@ -1343,7 +1410,18 @@ absl::StatusOr<WriteResult<Entitlement>> MysqlFinanceStore::ReverseEntitlement(
         }
         CPTS_RETURN_IF_ERROR(CheckReversible(found->e));
         CPTS_RETURN_IF_ERROR(SetStatus(conn, tenant_id, found->e.id, EntitlementStatus::kReversed));
-        CPTS_RETURN_IF_ERROR(ReverseLedgerOf(conn, tenant_id, *found, value_date, ids_, now));
+        CPTS_ASSIGN_OR_RETURN(const std::string reversal_id,
+                              ReverseLedgerOf(conn, tenant_id, *found, value_date, ids_, now));
+        if (found->e.status == EntitlementStatus::kPaid) {
+          // The payee was paid what is now reversed: the reversal debited their payable
+          // account, the recovery is what the next batch withholds to clear it.
+          CPTS_ASSIGN_OR_RETURN(Entitlement recovery, RecoveryOf(found->e));
+          recovery.tenant_id = std::string(tenant_id);
+          recovery.id = ids_.NewId();
+          recovery.approve_time = now;
+          recovery.create_time = now;
+          CPTS_RETURN_IF_ERROR(InsertEntitlement(conn, tenant_id, recovery, reversal_id));
+        }
         CPTS_RETURN_IF_ERROR(RememberKey(conn, tenant_id, &key, found->e.id, now));
         found->e.status = EntitlementStatus::kReversed;
         ++found->e.row_version;
@@ -1426,6 +1504,7 @@ absl::StatusOr<std::vector<Entitlement>> MysqlFinanceStore::ListEntitlements(
     after_id = f[1];
   }
   const int status = filter.status.has_value() ? static_cast<int>(*filter.status) : 0;
+  const int category = filter.category.has_value() ? static_cast<int>(*filter.category) : 0;
   const int year = filter.year;
   std::vector<Entitlement> out;
   const absl::Status done = RunRead(pool_, "list entitlements", [&](Connection& conn) {
@@ -1441,6 +1520,8 @@ absl::StatusOr<std::vector<Entitlement>> MysqlFinanceStore::ListEntitlements(
         .Str(filter.member_id)
         .Int(status)
         .Int(status)
+        .Int(category)
+        .Int(category)
         .Str(after_date)
         .Str(after_date)
         .Str(after_id)
@@ -1631,7 +1712,8 @@ void InsertBatchRows(Connection& conn, absl::string_view tenant_id, const Paymen
         .Int64(l.amount_cents)
         .Bool(l.blocked)
         .Str(l.blocked_reason)
-        .Str(l.end_to_end_id);
+        .Str(l.end_to_end_id)
+        .Int64(l.recovered_cents);
     ps.executeUpdate();
   }
 }
@@ -1663,6 +1745,64 @@ absl::StatusOr<std::map<std::string, PayeeBankAccount>> MysqlFinanceStore::GetBa
       });
   if (!done.ok()) return done;
   return out;
+}
+
+namespace {
+
+absl::StatusOr<std::optional<DebtorAccount>> LoadDebtorAccount(Connection& conn,
+                                                               absl::string_view tenant_id) {
+  sql::PreparedStatement& ps = conn.Prepare(kSelectDebtorAccount);
+  Binder(ps).Str(tenant_id);
+  std::optional<DebtorAccount> out;
+  CPTS_RETURN_IF_ERROR(ForEachRow(ps, [&](RowReader& r) {
+    DebtorAccount a;
+    a.holder_name = r.Str();
+    a.iban = r.Str();
+    a.bic = r.Str();
+    a.update_time = r.Instant();
+    a.updated_by = r.Str();
+    out = std::move(a);
+  }));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<DebtorAccount> MysqlFinanceStore::SetDebtorAccount(absl::string_view tenant_id,
+                                                                  const DebtorAccount& account,
+                                                                  absl::string_view actor) {
+  DebtorAccount out;
+  const absl::Status done = RunInTransaction(pool_, [&](Connection& conn) -> absl::Status {
+    const absl::Time now = IsFinite(account.update_time) ? account.update_time : clock_.Now();
+    sql::PreparedStatement& ps = conn.Prepare(kUpsertDebtorAccount);
+    Binder(ps)
+        .Str(tenant_id)
+        .Str(account.holder_name)
+        .Str(account.iban)
+        .Str(account.bic)
+        .Instant(now)
+        .Str(actor);
+    ps.executeUpdate();
+    // Where the CPTS's money leaves from: who changed it is kept, the IBAN is not.
+    const absl::string_view iban = account.iban;
+    const absl::string_view last4 = iban.size() > 4 ? iban.substr(iban.size() - 4) : iban;
+    CPTS_RETURN_IF_ERROR(Audit(conn, tenant_id, actor, "finance.debtor_account.set",
+                               "debtor_account", tenant_id,
+                               absl::StrCat("{\"iban_last4\":\"", last4, "\"}"), now));
+    CPTS_ASSIGN_OR_RETURN(std::optional<DebtorAccount> stored, LoadDebtorAccount(conn, tenant_id));
+    if (!stored.has_value()) return absl::InternalError("debtor account vanished after its write");
+    out = *std::move(stored);
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return done;
+  return out;
+}
+
+absl::StatusOr<std::optional<DebtorAccount>> MysqlFinanceStore::GetDebtorAccount(
+    absl::string_view tenant_id) {
+  return ReadValue<std::optional<DebtorAccount>>(
+      pool_, "get debtor account",
+      [&](Connection& conn) { return LoadDebtorAccount(conn, tenant_id); });
 }
 
 absl::StatusOr<WriteResult<PaymentBatch>> MysqlFinanceStore::CreateBatch(

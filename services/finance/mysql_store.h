@@ -80,6 +80,9 @@ class MysqlFinanceStore final : public PolicyRepository,
                                                              const Entitlement& entitlement,
                                                              Cents year_total_cents,
                                                              absl::Time now) override;
+  absl::StatusOr<WriteResult<Entitlement>> RecordGovernanceEntitlement(
+      absl::string_view tenant_id, const Entitlement& entitlement, Cents year_total_cents,
+      absl::Time now, const IdempotencyKey& key, absl::string_view actor) override;
   absl::StatusOr<WriteResult<Entitlement>> ReverseEntitlement(absl::string_view tenant_id,
                                                               absl::string_view reversed_event_key,
                                                               absl::string_view reversal_event_key,
@@ -111,6 +114,11 @@ class MysqlFinanceStore final : public PolicyRepository,
                                                   absl::string_view member_id) override;
   absl::StatusOr<std::map<std::string, PayeeBankAccount>> GetBankAccounts(
       absl::string_view tenant_id, const std::vector<std::string>& member_ids) override;
+  absl::StatusOr<DebtorAccount> SetDebtorAccount(absl::string_view tenant_id,
+                                                 const DebtorAccount& account,
+                                                 absl::string_view actor) override;
+  absl::StatusOr<std::optional<DebtorAccount>> GetDebtorAccount(
+      absl::string_view tenant_id) override;
   absl::StatusOr<WriteResult<PaymentBatch>> CreateBatch(absl::string_view tenant_id,
                                                         const PaymentBatch& batch,
                                                         const IdempotencyKey* key,

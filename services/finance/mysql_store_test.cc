@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/finance/finance.h"
@@ -444,12 +445,12 @@ TEST_F(FinanceStoreTest, FromEntitlementsToAPaidBatch) {
                                                 .iban = Iban("30004000031234567890143")})
                   .status(),
               IsOk());
-  ASSERT_THAT(app_->SetBankAccount(treasurer_, {.member_id = tenant_,
+  // The CPTS's own account is not a payee's.
+  EXPECT_THAT(app_->SetBankAccount(treasurer_, {.member_id = tenant_,
                                                 .holder_name = "CPTS Fictive",
-                                                .iban = Iban("10278000011234567890159"),
-                                                .bic = "CMCIFR2A"})
+                                                .iban = Iban("10278000011234567890159")})
                   .status(),
-              IsOk());
+              StatusIs(absl::StatusCode::kInvalidArgument, "account.member_id"));
   // Who changed a payee's bank account is audited, without the IBAN.
   {
     auto lease = Schema().pool->Acquire();
@@ -489,8 +490,52 @@ TEST_F(FinanceStoreTest, FromEntitlementsToAPaidBatch) {
   auto ok = app_->ApproveBatch(treasurer_, batch->id, Etag(batch->row_version));
   ASSERT_THAT(ok.status(), IsOk());
   EXPECT_EQ(ok->state, BatchState::kApproved);
+  // No SEPA file without the debtor account; nothing changes.
+  EXPECT_THAT(app_->GetDebtorAccount(treasurer_).status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(app_->ExportBatch(treasurer_, batch->id, ExportFormat::kSepaPain001).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "debtor account"));
+  auto unchanged = app_->GetBatch(treasurer_, batch->id);
+  ASSERT_THAT(unchanged.status(), IsOk());
+  EXPECT_EQ(unchanged->state, BatchState::kApproved);
+  EXPECT_THAT(app_->SetDebtorAccount(treasurer_, {.holder_name = "CPTS Fictive",
+                                                  .iban = "FR7610278000011234567890150"})
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "account.iban"));
+  EXPECT_THAT(app_->SetDebtorAccount(treasurer_,
+                                     {.holder_name = "", .iban = Iban("10278000011234567890159")})
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "account.holder_name"));
+  EXPECT_THAT(app_->SetDebtorAccount(treasurer_, {.holder_name = "CPTS Fictive",
+                                                  .iban = Iban("10278000011234567890159"),
+                                                  .bic = "CMCI"})
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "account.bic"));
+  auto debtor = app_->SetDebtorAccount(
+      treasurer_, {.holder_name = "CPTS Fictive",
+                   .iban = absl::AsciiStrToLower(Iban("10278000011234567890159").substr(0, 4)) +
+                           " " + Iban("10278000011234567890159").substr(4),
+                   .bic = "cmcifr2a"});
+  ASSERT_THAT(debtor.status(), IsOk());
+  EXPECT_EQ(debtor->iban, Iban("10278000011234567890159"));
+  EXPECT_EQ(debtor->bic, "CMCIFR2A");
+  EXPECT_EQ(debtor->updated_by, "user-treasurer");
+  auto read = app_->GetDebtorAccount(treasurer_);
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_EQ(read->holder_name, "CPTS Fictive");
+  {
+    auto lease = Schema().pool->Acquire();
+    ASSERT_THAT(lease.status(), IsOk());
+    auto audit = platform::db::ListAudit(**lease, tenant_, "debtor_account", tenant_, 10);
+    ASSERT_THAT(audit.status(), IsOk());
+    ASSERT_THAT(*audit, SizeIs(1));
+    EXPECT_EQ((*audit)[0].action, "finance.debtor_account.set");
+    EXPECT_THAT((*audit)[0].details, HasSubstr("0159"));
+    EXPECT_THAT((*audit)[0].details, ::testing::Not(HasSubstr("10278000011234567890159")));
+  }
   auto xml = app_->ExportBatch(treasurer_, batch->id, ExportFormat::kSepaPain001);
   ASSERT_THAT(xml.status(), IsOk());
+  EXPECT_THAT(xml->content, HasSubstr(Iban("10278000011234567890159")));
+  EXPECT_THAT(xml->content, HasSubstr("<BIC>CMCIFR2A</BIC>"));
   EXPECT_THAT(xml->content, HasSubstr("<CtrlSum>180.00</CtrlSum>"));
   EXPECT_THAT(xml->content, HasSubstr("<NbOfTxs>2</NbOfTxs>"));
   auto csv = app_->ExportBatch(treasurer_, batch->id, ExportFormat::kCsv);
@@ -524,6 +569,265 @@ TEST_F(FinanceStoreTest, FromEntitlementsToAPaidBatch) {
       {.tenant_id = tenant_, .subject = "user-a", .member_id = a, .roles = {"member"}}, 2039);
   ASSERT_THAT(statement.status(), IsOk());
   EXPECT_EQ(statement->total_paid_cents, 13000);
+}
+
+// --- governance indemnities ------------------------------------------------------------
+
+TEST_F(FinanceStoreTest, GovernanceIndemnityCountsTowardTheCapAndReplays) {
+  ASSERT_THAT(store_->SetCeiling(2041, 12000), IsOk());
+  ASSERT_THAT(app_->CreatePolicy(treasurer_, PerMeeting(2041, 5000, 8000), "").status(), IsOk());
+  const std::string m = LiberalMember();
+  const Entitlement meeting = Record(Line(m, absl::CivilDay(2041, 1, 10)));
+  ASSERT_EQ(meeting.amount_cents, 5000);
+  const GovernanceClaim claim{.member_id = m,
+                              .work_date = absl::CivilDay(2041, 2, 1),
+                              .amount_cents = 10000,
+                              .body = GovernanceBody::kBoard,
+                              .reason = "Conseil d'administration du 1er février",
+                              .request_id = "gov-1"};
+  auto first = app_->RecordGovernanceIndemnity(treasurer_, claim);
+  ASSERT_THAT(first.status(), IsOk());
+  EXPECT_FALSE(first->replayed);
+  const Entitlement& g = first->entitlement;
+  EXPECT_EQ(g.category, EntitlementCategory::kIndemnity);
+  EXPECT_EQ(g.governance_body, GovernanceBody::kBoard);
+  EXPECT_EQ(g.reason, claim.reason);
+  EXPECT_EQ(g.rated_cents, 10000);
+  EXPECT_EQ(g.amount_cents, 7000);  // 120 EUR cap - 50 EUR of remunerations
+  EXPECT_EQ(g.capped_cents, 3000);
+  EXPECT_FALSE(g.cap_reason.empty());
+  EXPECT_EQ(g.status, EntitlementStatus::kPending);
+
+  // The same request again: the first answer. Another claim under the same key: refused.
+  auto again = app_->RecordGovernanceIndemnity(treasurer_, claim);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->entitlement.id, g.id);
+  GovernanceClaim other = claim;
+  other.amount_cents = 9000;
+  EXPECT_THAT(app_->RecordGovernanceIndemnity(treasurer_, other).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "request_id"));
+  // The store alone checks the key's fingerprint too.
+  EXPECT_THAT(store_
+                  ->RecordGovernanceEntitlement(tenant_, g, 12000, clock_.Now(),
+                                                {.scope = "RecordGovernanceIndemnity",
+                                                 .request_id = "gov-1",
+                                                 .fingerprint = "another"},
+                                                "user-treasurer")
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "request_id"));
+
+  // The cap is reached: the next one is recorded, fully capped.
+  other.request_id = "gov-2";
+  auto capped = app_->RecordGovernanceIndemnity(treasurer_, other);
+  ASSERT_THAT(capped.status(), IsOk());
+  EXPECT_EQ(capped->entitlement.amount_cents, 0);
+  EXPECT_EQ(capped->entitlement.status, EntitlementStatus::kIneligible);
+  EXPECT_EQ(capped->entitlement.ineligible_reason, IneligibleReason::kAnnualCapReached);
+  // A member who is not up to date is refused and nothing is recorded.
+  membership::MemberProfile late;
+  late.member_id = NextId("m");
+  late.status = membership::MemberStatus::kLapsed;
+  late.exercise_mode = membership::ExerciseMode::kLiberal;
+  late.payee.kind = membership::PayeeKind::kSelf;
+  directory_.Put(tenant_, late);
+  GovernanceClaim refused = claim;
+  refused.member_id = late.member_id;
+  refused.request_id = "gov-3";
+  EXPECT_THAT(app_->RecordGovernanceIndemnity(treasurer_, refused).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "not up to date"));
+  refused.member_id = NextId("nobody");
+  EXPECT_THAT(app_->RecordGovernanceIndemnity(treasurer_, refused).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "not a member"));
+
+  auto governance = app_->ListEntitlements(
+      treasurer_, EntitlementFilter{.year = 2041, .category = EntitlementCategory::kIndemnity},
+      Page{});
+  ASSERT_THAT(governance.status(), IsOk());
+  ASSERT_THAT(governance->entitlements, SizeIs(2));
+  EXPECT_EQ(Balance(AccountKind::kPayable, m), -12000);
+  EXPECT_EQ(Balance(AccountKind::kIndemnityExpense, kGovernanceActionKey), 7000);
+  {
+    auto lease = Schema().pool->Acquire();
+    ASSERT_THAT(lease.status(), IsOk());
+    auto audit = platform::db::ListAudit(**lease, tenant_, "entitlement", g.id, 10);
+    ASSERT_THAT(audit.status(), IsOk());
+    ASSERT_THAT(*audit, SizeIs(1));  // the replay added nothing
+    EXPECT_EQ((*audit)[0].action, "finance.entitlement.governance");
+    EXPECT_EQ((*audit)[0].actor_subject, "user-treasurer");
+  }
+
+  // A revision raising the earlier meeting takes the governance indemnity's room: it is
+  // capped again, so the year stays under the ceiling.
+  auto in_force = store_->PolicyInForce(tenant_, 2041);
+  ASSERT_THAT(in_force.status(), IsOk());
+  auto revised = app_->RevisePolicy(treasurer_, PerMeeting(2041, 6000, 8000),
+                                    Etag((*in_force)->row_version), "rev-2041");
+  ASSERT_THAT(revised.status(), IsOk());
+  EXPECT_EQ(revised->rerated_count, 2);
+  auto total = store_->YearTotalCents(tenant_, m, 2041);
+  ASSERT_THAT(total.status(), IsOk());
+  EXPECT_EQ(*total, 12000);
+  auto current =
+      app_->ListEntitlements(treasurer_,
+                             EntitlementFilter{.year = 2041,
+                                               .status = EntitlementStatus::kPending,
+                                               .category = EntitlementCategory::kIndemnity},
+                             Page{});
+  ASSERT_THAT(current.status(), IsOk());
+  ASSERT_THAT(current->entitlements, SizeIs(1));
+  EXPECT_EQ(current->entitlements[0].amount_cents, 6000);
+  EXPECT_EQ(current->entitlements[0].supersedes_id, g.id);
+  EXPECT_TRUE(current->entitlements[0].policy_id.empty());
+  EXPECT_THAT(VerifyJournal(Journal()), IsOk());
+}
+
+// --- netting of a paid and reversed entitlement -----------------------------------------
+
+TEST_F(FinanceStoreTest, APaidThenReversedEntitlementIsNettedInTheNextBatch) {
+  ASSERT_THAT(store_->SetCeiling(2042, 4'000'000), IsOk());
+  ASSERT_THAT(app_->CreatePolicy(treasurer_, PerMeeting(2042, 5000, 8000), "").status(), IsOk());
+  const std::string m = LiberalMember();
+  ASSERT_THAT(app_->SetBankAccount(treasurer_, {.member_id = m,
+                                                .holder_name = "Dr Delta Fictif",
+                                                .iban = Iban("30006000011234567890189")})
+                  .status(),
+              IsOk());
+  ASSERT_THAT(app_->SetDebtorAccount(treasurer_, {.holder_name = "CPTS Fictive",
+                                                  .iban = Iban("10278000011234567890159")})
+                  .status(),
+              IsOk());
+  // Pays the approved entitlements of `ids` in a new batch; returns it.
+  auto pay = [&](const std::vector<std::string>& ids, const std::string& key) {
+    if (!ids.empty()) {
+      EXPECT_THAT(app_->ApproveEntitlements(bureau_, ids, key).status(), IsOk());
+    }
+    auto b = app_->CreateBatch(treasurer_, {.execution_date = absl::CivilDay(2042, 6, 30)},
+                               std::nullopt, key);
+    EXPECT_THAT(b.status(), IsOk());
+    if (!b.ok()) return PaymentBatch{};
+    EXPECT_THAT(app_->ApproveBatch(treasurer_, b->id, "").status(), IsOk());
+    EXPECT_THAT(app_->ExportBatch(treasurer_, b->id, ExportFormat::kSepaPain001).status(), IsOk());
+    auto paid = app_->MarkBatchPaid(treasurer_, b->id, absl::CivilDay(2042, 6, 30), key);
+    EXPECT_THAT(paid.status(), IsOk());
+    return paid.ok() ? *paid : PaymentBatch{};
+  };
+  const AttendanceLine line = Line(m, absl::CivilDay(2042, 3, 2));
+  const Entitlement e1 = Record(line);
+  pay({e1.id}, "first");
+
+  // The sheet is amended afterwards: the paid entitlement is reversed, the payee owes 50 EUR.
+  AttendanceLine reversal = line;
+  reversal.reversal = true;
+  reversal.idempotency_key += "/reversal";
+  ASSERT_THAT(app_->RecordAttendance(relay_, reversal).status(), IsOk());
+  ASSERT_THAT(app_->RecordAttendance(relay_, reversal).status(), IsOk());  // replayed
+  EXPECT_EQ(Balance(AccountKind::kPayable, m), 5000);
+  auto recoveries = app_->ListEntitlements(
+      treasurer_, EntitlementFilter{.member_id = m, .status = EntitlementStatus::kApproved},
+      Page{});
+  ASSERT_THAT(recoveries.status(), IsOk());
+  ASSERT_THAT(recoveries->entitlements, SizeIs(1));  // one recovery, even replayed
+  const Entitlement recovery = recoveries->entitlements[0];
+  EXPECT_EQ(recovery.amount_cents, -5000);
+  EXPECT_EQ(recovery.supersedes_id, e1.id);
+  EXPECT_EQ(recovery.payee.member_id, m);
+  auto statement = app_->GetMyStatement(
+      {.tenant_id = tenant_, .subject = "user-m", .member_id = m, .roles = {"member"}}, 2042);
+  ASSERT_THAT(statement.status(), IsOk());
+  EXPECT_EQ(statement->total_to_recover_cents, 5000);
+  // An entitlement that was not paid yet leaves nothing to recover.
+  const AttendanceLine unpaid_line = Line(m, absl::CivilDay(2042, 3, 9));
+  Record(unpaid_line);
+  AttendanceLine unpaid_reversal = unpaid_line;
+  unpaid_reversal.reversal = true;
+  unpaid_reversal.idempotency_key += "/reversal";
+  ASSERT_THAT(app_->RecordAttendance(relay_, unpaid_reversal).status(), IsOk());
+
+  // 50 EUR due against 50 EUR to recover: nothing to pay, everything carried.
+  const Entitlement e2 = Record(Line(m, absl::CivilDay(2042, 4, 6)));
+  ASSERT_THAT(app_->ApproveEntitlements(bureau_, {e2.id}, "approve-e2").status(), IsOk());
+  EXPECT_THAT(app_->CreateBatch(treasurer_, {.execution_date = absl::CivilDay(2042, 6, 30)},
+                                std::nullopt, "carried")
+                  .status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "carried to a later batch"));
+
+  // A référent meeting later: 50 + 80 - 50 = 80 EUR transferred, the recovery settled.
+  const Entitlement e3 = Record(Line(m, absl::CivilDay(2042, 5, 4), AttendanceRole::kReferent));
+  // Only meetings up to April: the recovery is netted whatever its meeting date.
+  ASSERT_THAT(app_->ApproveEntitlements(bureau_, {e3.id}, "approve-e3").status(), IsOk());
+  auto netted = app_->CreateBatch(treasurer_, {.execution_date = absl::CivilDay(2042, 6, 30)},
+                                  absl::CivilDay(2042, 5, 31), "netted");
+  ASSERT_THAT(netted.status(), IsOk());
+  ASSERT_THAT(netted->lines, SizeIs(1));
+  EXPECT_EQ(netted->lines[0].amount_cents, 8000);
+  EXPECT_EQ(netted->lines[0].recovered_cents, 5000);
+  EXPECT_THAT(netted->lines[0].entitlement_ids, SizeIs(3));
+  ASSERT_THAT(app_->ApproveBatch(treasurer_, netted->id, "").status(), IsOk());
+  auto xml = app_->ExportBatch(treasurer_, netted->id, ExportFormat::kSepaPain001);
+  ASSERT_THAT(xml.status(), IsOk());
+  EXPECT_THAT(xml->content, HasSubstr("<CtrlSum>80.00</CtrlSum>"));
+  auto reread = app_->GetBatch(treasurer_, netted->id);  // recovered_cents is stored
+  ASSERT_THAT(reread.status(), IsOk());
+  EXPECT_EQ(reread->lines[0].recovered_cents, 5000);
+  ASSERT_THAT(
+      app_->MarkBatchPaid(treasurer_, netted->id, absl::CivilDay(2042, 6, 30), "netted").status(),
+      IsOk());
+
+  EXPECT_EQ(Balance(AccountKind::kPayable, m), 0);
+  EXPECT_EQ(Balance(AccountKind::kBank, ""), -5000 - 8000);
+  EXPECT_EQ(Balance(AccountKind::kIndemnityExpense, "action-1"), 5000 + 8000);
+  EXPECT_THAT(VerifyJournal(Journal()), IsOk());
+  auto settled = store_->GetEntitlements(tenant_, {recovery.id});
+  ASSERT_THAT(settled.status(), IsOk());
+  EXPECT_EQ((*settled)[0].status, EntitlementStatus::kPaid);
+  statement = app_->GetMyStatement(
+      {.tenant_id = tenant_, .subject = "user-m", .member_id = m, .roles = {"member"}}, 2042);
+  ASSERT_THAT(statement.status(), IsOk());
+  EXPECT_EQ(statement->total_to_recover_cents, 0);
+  EXPECT_EQ(statement->total_due_cents, 8000);
+  EXPECT_EQ(statement->total_paid_cents, 8000);
+  // The report's paid indemnities are what the bank paid for the expense accounts' amount.
+  auto paid = store_->ListPaidIndemnities(tenant_, 2042);
+  ASSERT_THAT(paid.status(), IsOk());
+  Cents reported = 0;
+  for (const PaidIndemnity& p : *paid) reported += p.amount_cents;
+  EXPECT_EQ(reported, Balance(AccountKind::kIndemnityExpense, "action-1"));
+}
+
+// --- the debtor account migration -----------------------------------------------------
+
+TEST_F(FinanceStoreTest, MigrationMovesTheTenantIdPayeeAccountToTheDebtorAccount) {
+  auto schema = cpts::testing::CreateTestSchema(cpts::testing::SharedMariaDb(), "finance_mig");
+  ASSERT_THAT(schema.status(), IsOk());
+  std::unique_ptr<ConnectionPool> migrator = ConnectionPool::Create(schema->migrator);
+  platform::db::MigrationSet first = Migrations();
+  first.migrations.resize(1);
+  ASSERT_THAT(platform::db::RunMigrations(*migrator, {platform::db::PlatformMigrations(), first}),
+              IsOk());
+  {
+    auto lease = migrator->Acquire();
+    ASSERT_THAT(lease.status(), IsOk());
+    ASSERT_THAT((*lease)->Execute(absl::StrCat(
+                    "INSERT INTO bank_accounts (tenant_id, member_id, holder_name, iban, bic, "
+                    "update_time) VALUES ('t1', 't1', 'CPTS Ancienne', '",
+                    Iban("10278000011234567890159"),
+                    "', 'CMCIFR2A', '2025-01-02 03:04:05'), ('t1', 'm1', 'Dr Payee', '",
+                    Iban("30006000011234567890189"), "', '', '2025-01-02 03:04:05')")),
+                IsOk());
+  }
+  ASSERT_THAT(
+      platform::db::RunMigrations(*migrator, {platform::db::PlatformMigrations(), Migrations()}),
+      IsOk());
+  std::unique_ptr<ConnectionPool> app_pool = ConnectionPool::Create(schema->app);
+  MysqlFinanceStore store(*app_pool, ids_, clock_);
+  auto debtor = store.GetDebtorAccount("t1");
+  ASSERT_THAT(debtor.status(), IsOk());
+  ASSERT_TRUE(debtor->has_value());
+  EXPECT_EQ((*debtor)->holder_name, "CPTS Ancienne");
+  EXPECT_EQ((*debtor)->bic, "CMCIFR2A");
+  EXPECT_THAT(store.GetBankAccount("t1", "t1").status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store.GetBankAccount("t1", "m1").status(), IsOk());
 }
 
 // --- ACI ----------------------------------------------------------------------------------

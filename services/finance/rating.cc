@@ -54,15 +54,16 @@ bool PolicyIndependent(IneligibleReason r) {
 
 }  // namespace
 
-IneligibleReason CheckEligibility(const AttendanceLine& line, const MemberFacts* facts,
+namespace {
+
+constexpr absl::string_view kGovernanceKeyPrefix = "governance/";
+
+// The member's side of eligibility, shared by attendance and governance work: a member, up to
+// date, and someone to pay.
+IneligibleReason CheckMemberPayee(absl::string_view member_id, const MemberFacts* facts,
                                   PayeeRef* payee) {
   *payee = PayeeRef{};
-  if (!line.present) return IneligibleReason::kAbsent;
-  if (line.role == AttendanceRole::kGuest) return IneligibleReason::kGuest;
-  if (line.role == AttendanceRole::kStaff) return IneligibleReason::kStaff;
-  if (line.member_id.empty() || !line.indemnifiable || facts == nullptr) {
-    return IneligibleReason::kNotAMember;
-  }
+  if (member_id.empty() || facts == nullptr) return IneligibleReason::kNotAMember;
   if (!facts->up_to_date) return IneligibleReason::kNotUpToDate;
   switch (facts->payee_kind) {
     case MemberPayeeKind::kSelf:
@@ -72,7 +73,7 @@ IneligibleReason CheckEligibility(const AttendanceLine& line, const MemberFacts*
         return IneligibleReason::kNoEmployerConvention;
       }
       if (facts->exercise_mode == ExerciseMode::kUnspecified) return IneligibleReason::kNoPayee;
-      *payee = PayeeRef{.type = PayeeType::kSelf, .member_id = line.member_id};
+      *payee = PayeeRef{.type = PayeeType::kSelf, .member_id = std::string(member_id)};
       return IneligibleReason::kUnspecified;
     case MemberPayeeKind::kEmployer:
       if (facts->employer_member_id.empty() || facts->convention_id.empty()) {
@@ -95,6 +96,44 @@ IneligibleReason CheckEligibility(const AttendanceLine& line, const MemberFacts*
       break;
   }
   return IneligibleReason::kNoPayee;
+}
+
+}  // namespace
+
+IneligibleReason CheckEligibility(const AttendanceLine& line, const MemberFacts* facts,
+                                  PayeeRef* payee) {
+  *payee = PayeeRef{};
+  if (!line.present) return IneligibleReason::kAbsent;
+  if (line.role == AttendanceRole::kGuest) return IneligibleReason::kGuest;
+  if (line.role == AttendanceRole::kStaff) return IneligibleReason::kStaff;
+  if (!line.indemnifiable) return IneligibleReason::kNotAMember;
+  return CheckMemberPayee(line.member_id, facts, payee);
+}
+
+absl::string_view IneligibleReasonText(IneligibleReason reason) {
+  switch (reason) {
+    case IneligibleReason::kUnspecified:
+      return "eligible";
+    case IneligibleReason::kGuest:
+      return "a guest";
+    case IneligibleReason::kStaff:
+      return "staff of the CPTS";
+    case IneligibleReason::kNotAMember:
+      return "not a member";
+    case IneligibleReason::kNotUpToDate:
+      return "not up to date with their membership for the year";
+    case IneligibleReason::kNoEmployerConvention:
+      return "salaried without an employer convention valid on that day";
+    case IneligibleReason::kNoPayee:
+      return "nobody can be paid (legal entity or exercise mode unknown)";
+    case IneligibleReason::kAbsent:
+      return "absent";
+    case IneligibleReason::kNoPolicy:
+      return "no indemnity policy in force";
+    case IneligibleReason::kAnnualCapReached:
+      return "annual cap reached";
+  }
+  return "ineligible";
 }
 
 absl::StatusOr<Cents> RateMeeting(const IndemnityPolicy& policy, AttendanceRole role, int minutes) {
@@ -165,6 +204,49 @@ absl::StatusOr<Entitlement> BuildEntitlement(const AttendanceLine& line,
   return e;
 }
 
+std::string GovernanceEventKey(absl::string_view request_id) {
+  return absl::StrCat(kGovernanceKeyPrefix, request_id);
+}
+
+absl::StatusOr<Entitlement> BuildGovernanceEntitlement(const GovernanceClaim& claim,
+                                                       const MemberFacts* facts,
+                                                       const AnnualCeilingTable& ceilings,
+                                                       Cents year_total_cents) {
+  CPTS_RETURN_IF_ERROR(ValidateGovernanceClaim(claim));
+  if (facts != nullptr && facts->member_id != claim.member_id) {
+    return FieldError("facts.member_id", "facts of another member");
+  }
+  Entitlement e;
+  const IneligibleReason why = CheckMemberPayee(claim.member_id, facts, &e.payee);
+  if (why != IneligibleReason::kUnspecified) {
+    // Unlike an attendance line, nothing is recorded: the treasurer typed this one in.
+    return absl::FailedPreconditionError(
+        absl::StrCat("member_id: ", claim.member_id, " cannot be indemnified on ",
+                     absl::FormatCivilTime(claim.work_date), ": ", IneligibleReasonText(why)));
+  }
+  e.tenant_id = claim.tenant_id;
+  e.idempotency_key = GovernanceEventKey(claim.request_id);
+  e.action_id = kGovernanceActionKey;
+  e.member_id = claim.member_id;
+  e.meeting_date = claim.work_date;
+  e.category = EntitlementCategory::kIndemnity;
+  e.governance_body = claim.body;
+  e.reason = claim.reason;
+  CPTS_RETURN_IF_ERROR(ApplyCapTo(e, claim.amount_cents, ceilings, year_total_cents));
+  return e;
+}
+
+bool SameGovernanceClaim(const Entitlement& recorded, const GovernanceClaim& claim) {
+  return recorded.category == EntitlementCategory::kIndemnity &&
+         recorded.member_id == claim.member_id && recorded.meeting_date == claim.work_date &&
+         recorded.rated_cents == claim.amount_cents && recorded.governance_body == claim.body &&
+         recorded.reason == claim.reason;
+}
+
+bool RatedByPolicy(const Entitlement& e) {
+  return e.category == EntitlementCategory::kRemuneration && !IsRecovery(e);
+}
+
 absl::StatusOr<std::string> ReversedKey(const AttendanceLine& reversal) {
   if (!reversal.reversal) return FieldError("event.reversal", "not a reversal");
   absl::string_view key = reversal.idempotency_key;
@@ -200,18 +282,22 @@ absl::StatusOr<std::optional<Entitlement>> Rerate(const Entitlement& current,
                                                       " cannot be re-rated once batched, paid or "
                                                       "reversed"));
   }
+  if (IsRecovery(current)) return std::optional<Entitlement>();
   const int year = static_cast<int>(current.meeting_date.year());
   if (revised.year != year) {
     return FieldError("policy.year",
                       absl::StrCat("policy of ", revised.year, " cannot rate a meeting of ", year));
   }
   if (PolicyIndependent(current.ineligible_reason)) return std::optional<Entitlement>();
-  CPTS_ASSIGN_OR_RETURN(const Cents rated,
-                        RateMeeting(revised, current.role, current.minutes_worked));
+  const bool by_policy = RatedByPolicy(current);
+  Cents rated = current.rated_cents;  // a governance indemnity keeps its claim, capped again
+  if (by_policy) {
+    CPTS_ASSIGN_OR_RETURN(rated, RateMeeting(revised, current.role, current.minutes_worked));
+  }
   Entitlement next = current;
   next.id.clear();
   next.supersedes_id = current.id;
-  next.policy_id = revised.id;
+  if (by_policy) next.policy_id = revised.id;
   next.approved_by.clear();
   next.approve_time = absl::InfinitePast();
   next.batch_id.clear();
@@ -270,11 +356,17 @@ Statement BuildStatement(absl::string_view member_id, int year,
                                      .amount_cents = e.amount_cents,
                                      .capped_cents = e.capped_cents,
                                      .status = e.status,
-                                     .paid_to_employer = e.payee.type == PayeeType::kEmployer});
+                                     .paid_to_employer = e.payee.type == PayeeType::kEmployer,
+                                     .category = e.category,
+                                     .recovery = IsRecovery(e)});
     if (e.status == EntitlementStatus::kReversed) continue;
     st.total_due_cents += e.amount_cents;
     st.total_capped_cents += e.capped_cents;
-    if (e.status == EntitlementStatus::kPaid) st.total_paid_cents += e.amount_cents;
+    if (e.status == EntitlementStatus::kPaid) {
+      st.total_paid_cents += e.amount_cents;
+    } else if (IsRecovery(e)) {
+      st.total_to_recover_cents -= e.amount_cents;
+    }
   }
   std::sort(st.lines.begin(), st.lines.end(), [](const StatementLine& a, const StatementLine& b) {
     return std::tie(a.meeting_date, a.entitlement_id) < std::tie(b.meeting_date, b.entitlement_id);

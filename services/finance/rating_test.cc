@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
+#include "services/finance/ledger.h"
+#include "services/finance/validators.h"
 #include "services/platform/testing/status_matchers.h"
 
 namespace cpts::finance {
@@ -539,6 +542,192 @@ TEST(StatementTest, TotalsOverCurrentEntitlementsOfTheYear) {
   EXPECT_EQ(st.total_due_cents, 8000 + 8000 + 5000);
   EXPECT_EQ(st.total_paid_cents, 8000);
   EXPECT_EQ(st.total_capped_cents, 3000);
+}
+
+}  // namespace
+}  // namespace cpts::finance
+
+namespace cpts::finance {
+namespace {
+
+GovernanceClaim Claim(Cents amount = 30000) {
+  return GovernanceClaim{.tenant_id = "t1",
+                         .member_id = "mem1",
+                         .work_date = absl::CivilDay(2025, 3, 12),
+                         .amount_cents = amount,
+                         .body = GovernanceBody::kBureau,
+                         .reason = "Bureau du 12 mars",
+                         .request_id = "gov-1"};
+}
+
+TEST(GovernanceTest, IsAnIndemnityChargedToGovernanceAndWaitsForApproval) {
+  const MemberFacts facts = Liberal();
+  auto e = BuildGovernanceEntitlement(Claim(), &facts, Ceilings(), 0);
+  ASSERT_THAT(e, IsOk());
+  EXPECT_EQ(e->category, EntitlementCategory::kIndemnity);
+  EXPECT_EQ(e->action_id, kGovernanceActionKey);
+  EXPECT_EQ(e->idempotency_key, "governance/gov-1");
+  EXPECT_EQ(e->member_id, "mem1");
+  EXPECT_EQ(e->meeting_date, absl::CivilDay(2025, 3, 12));
+  EXPECT_TRUE(e->meeting_id.empty());
+  EXPECT_TRUE(e->policy_id.empty());
+  EXPECT_EQ(e->governance_body, GovernanceBody::kBureau);
+  EXPECT_EQ(e->reason, "Bureau du 12 mars");
+  EXPECT_EQ(e->rated_cents, 30000);
+  EXPECT_EQ(e->amount_cents, 30000);
+  EXPECT_EQ(e->status, EntitlementStatus::kPending);
+  EXPECT_EQ(e->payee, (PayeeRef{.type = PayeeType::kSelf, .member_id = "mem1"}));
+  EXPECT_TRUE(CountsTowardCap(*e));
+  EXPECT_FALSE(RatedByPolicy(*e));
+  EXPECT_TRUE(SameGovernanceClaim(*e, Claim()));
+  EXPECT_FALSE(SameGovernanceClaim(*e, Claim(30001)));
+  // Its journal transaction charges the governance budget line.
+  e->id = "g1";
+  auto txn = EntitlementTransaction(*e);
+  ASSERT_THAT(txn, IsOk());
+  EXPECT_EQ(txn->entries[0].account,
+            (Account{.kind = AccountKind::kIndemnityExpense, .key = "governance"}));
+}
+
+TEST(GovernanceTest, SalariedMemberIsPaidThroughTheEmployer) {
+  const MemberFacts facts = SalariedWithConvention();
+  auto e = BuildGovernanceEntitlement(Claim(), &facts, Ceilings(), 0);
+  ASSERT_THAT(e, IsOk());
+  EXPECT_EQ(e->payee.type, PayeeType::kEmployer);
+  EXPECT_EQ(e->payee.member_id, "employer1");
+  EXPECT_EQ(e->payee.convention_id, "conv1");
+}
+
+TEST(GovernanceTest, AnIneligibleMemberIsRefusedNotRecorded) {
+  MemberFacts late = Liberal();
+  late.up_to_date = false;
+  EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &late, Ceilings(), 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "member_id: mem1"));
+  EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &late, Ceilings(), 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "not up to date"));
+  EXPECT_THAT(BuildGovernanceEntitlement(Claim(), nullptr, Ceilings(), 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "not a member"));
+  MemberFacts no_convention = SalariedWithConvention();
+  no_convention.payee_kind = MemberPayeeKind::kNone;
+  no_convention.none_reason = PayeeNoneReason::kNoValidConvention;
+  EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &no_convention, Ceilings(), 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "employer convention"));
+  MemberFacts other = Liberal();
+  other.member_id = "mem2";
+  EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &other, Ceilings(), 0),
+              StatusIs(absl::StatusCode::kInvalidArgument, "facts.member_id"));
+}
+
+TEST(GovernanceTest, CountsWithRemunerationsTowardTheCap) {
+  const MemberFacts facts = Liberal();
+  // 47 000 EUR of remunerations already: 100 of the 300 claimed fit under the 2025 PASS.
+  auto capped = BuildGovernanceEntitlement(Claim(), &facts, Ceilings(), 4'700'000);
+  ASSERT_THAT(capped, IsOk());
+  EXPECT_EQ(capped->rated_cents, 30000);
+  EXPECT_EQ(capped->amount_cents, 10000);
+  EXPECT_EQ(capped->capped_cents, 20000);
+  EXPECT_THAT(capped->cap_reason, HasSubstr("2025"));
+  EXPECT_EQ(capped->status, EntitlementStatus::kPending);
+  auto full = BuildGovernanceEntitlement(Claim(), &facts, Ceilings(), 4'710'000);
+  ASSERT_THAT(full, IsOk());
+  EXPECT_EQ(full->amount_cents, 0);
+  EXPECT_EQ(full->status, EntitlementStatus::kIneligible);
+  EXPECT_EQ(full->ineligible_reason, IneligibleReason::kAnnualCapReached);
+  GovernanceClaim later = Claim();
+  later.work_date = absl::CivilDay(2026, 1, 5);  // no ceiling recorded for 2026
+  EXPECT_THAT(BuildGovernanceEntitlement(later, &facts, Ceilings(), 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "2026"));
+}
+
+TEST(GovernanceTest, InvalidClaimsNameTheField) {
+  const MemberFacts facts = Liberal();
+  struct Case {
+    GovernanceClaim claim;
+    const char* field;
+  };
+  std::vector<Case> cases;
+  cases.push_back({Claim(), "member_id"});
+  cases.back().claim.member_id.clear();
+  cases.push_back({Claim(), "work_date"});
+  cases.back().claim.work_date = absl::CivilDay(1999, 12, 31);
+  cases.push_back({Claim(0), "amount_cents"});
+  cases.push_back({Claim(kMaxAmountCents + 1), "amount_cents"});
+  cases.push_back({Claim(), "governance_body"});
+  cases.back().claim.body = GovernanceBody::kUnspecified;
+  cases.push_back({Claim(), "reason"});
+  cases.back().claim.reason.clear();
+  cases.push_back({Claim(), "reason"});
+  cases.back().claim.reason = std::string(501, 'x');
+  cases.push_back({Claim(), "request_id"});
+  cases.back().claim.request_id.clear();
+  for (const Case& c : cases) {
+    EXPECT_THAT(BuildGovernanceEntitlement(c.claim, &facts, Ceilings(), 0),
+                StatusIs(absl::StatusCode::kInvalidArgument, c.field));
+  }
+}
+
+TEST(GovernanceTest, ARevisionOnlyCapsGovernanceAgainAndLeavesRecoveries) {
+  const MemberFacts facts = Liberal();
+  auto governance = BuildGovernanceEntitlement(Claim(), &facts, Ceilings(), 0);
+  ASSERT_THAT(governance, IsOk());
+  governance->id = "g1";
+  IndemnityPolicy v2 = PerMeeting(9000, 12000);
+  v2.id = "pol-2025-v2";
+  auto next = Rerate(*governance, v2, Ceilings(), 0);
+  ASSERT_THAT(next, IsOk());
+  EXPECT_FALSE(next->has_value());  // the policy does not rate it
+  // Re-rated meetings before it took its room: it is capped again, never raised by a policy.
+  next = Rerate(*governance, v2, Ceilings(), 4'690'000);
+  ASSERT_THAT(next, IsOk());
+  ASSERT_TRUE(next->has_value());
+  EXPECT_EQ((*next)->rated_cents, 30000);
+  EXPECT_EQ((*next)->amount_cents, 20000);
+  EXPECT_EQ((*next)->capped_cents, 10000);
+  EXPECT_EQ((*next)->supersedes_id, "g1");
+  EXPECT_TRUE((*next)->policy_id.empty());
+  EXPECT_EQ((*next)->category, EntitlementCategory::kIndemnity);
+
+  Entitlement recovery = Rated(PerMeeting(), AttendanceRole::kMember);
+  recovery.amount_cents = -8000;
+  recovery.rated_cents = -8000;
+  EXPECT_FALSE(RatedByPolicy(recovery));
+  EXPECT_FALSE(CountsTowardCap(recovery));
+  next = Rerate(recovery, v2, Ceilings(), 0);
+  ASSERT_THAT(next, IsOk());
+  EXPECT_FALSE(next->has_value());
+}
+
+TEST(StatementTest, RecoveriesAndGovernanceIndemnities) {
+  auto make = [](std::string id, Cents amount, EntitlementStatus status,
+                 EntitlementCategory category) {
+    Entitlement e;
+    e.id = std::move(id);
+    e.member_id = "mem1";
+    e.meeting_date = absl::CivilDay(2025, 3, 1);
+    e.amount_cents = amount;
+    e.status = status;
+    e.category = category;
+    return e;
+  };
+  const auto r = EntitlementCategory::kRemuneration;
+  // e1 was paid then reversed: its recovery r1 is outstanding; e2 was paid with r0 withheld.
+  const std::vector<Entitlement> all = {
+      make("e1", 8000, EntitlementStatus::kReversed, r),
+      make("r1", -8000, EntitlementStatus::kApproved, r),
+      make("e0", 5000, EntitlementStatus::kReversed, r),
+      make("r0", -5000, EntitlementStatus::kPaid, r),
+      make("e2", 8000, EntitlementStatus::kPaid, r),
+      make("g1", 30000, EntitlementStatus::kPending, EntitlementCategory::kIndemnity),
+  };
+  const Statement st = BuildStatement("mem1", 2025, all, Ceilings());
+  ASSERT_EQ(st.lines.size(), 6u);
+  EXPECT_EQ(st.total_due_cents, -8000 - 5000 + 8000 + 30000);
+  EXPECT_EQ(st.total_paid_cents, -5000 + 8000);
+  EXPECT_EQ(st.total_to_recover_cents, 8000);
+  for (const StatementLine& l : st.lines) {
+    EXPECT_EQ(l.recovery, l.entitlement_id[0] == 'r') << l.entitlement_id;
+    EXPECT_EQ(l.category == EntitlementCategory::kIndemnity, l.entitlement_id == "g1");
+  }
 }
 
 }  // namespace

@@ -137,6 +137,7 @@ void RegisterFinanceService(platform::RpcServer& server, Finance& finance) {
         EntitlementFilter filter{
             .year = req.year(), .group_id = req.group_id(), .member_id = req.member_id()};
         CPTS_ASSIGN_OR_RETURN(filter.status, StatusFromProto(req.status()));
+        CPTS_ASSIGN_OR_RETURN(filter.category, CategoryFromProto(req.category()));
         CPTS_ASSIGN_OR_RETURN(
             EntitlementPage out,
             f.ListEntitlements(c.principal, filter, PageOf(req.page_size(), req.page_token())));
@@ -146,6 +147,17 @@ void RegisterFinanceService(platform::RpcServer& server, Finance& finance) {
         resp->set_next_page_token(out.next_page_token);
         return absl::OkStatus();
       });
+  server.AddUnary(svc, &Svc::RequestRecordGovernanceIndemnity, "RecordGovernanceIndemnity",
+                  treasurer,
+                  [&f](const CallContext& c, const v1::RecordGovernanceIndemnityRequest& req,
+                       v1::RecordGovernanceIndemnityResponse* resp) -> absl::Status {
+                    CPTS_ASSIGN_OR_RETURN(GovernanceClaim claim, FromProto(req));
+                    CPTS_ASSIGN_OR_RETURN(Finance::Recorded out,
+                                          f.RecordGovernanceIndemnity(c.principal, claim));
+                    ToProto(out.entitlement, resp->mutable_entitlement());
+                    resp->set_replayed(out.replayed);
+                    return absl::OkStatus();
+                  });
   server.AddUnary(svc, &Svc::RequestApproveEntitlements, "ApproveEntitlements", bureau,
                   [&f](const CallContext& c, const v1::ApproveEntitlementsRequest& req,
                        v1::ApproveEntitlementsResponse* resp) -> absl::Status {
@@ -204,6 +216,22 @@ void RegisterFinanceService(platform::RpcServer& server, Finance& finance) {
                        v1::GetPayeeBankAccountResponse* resp) -> absl::Status {
                     CPTS_ASSIGN_OR_RETURN(PayeeBankAccount out,
                                           f.GetBankAccount(c.principal, req.member_id()));
+                    ToProto(out, resp->mutable_account());
+                    return absl::OkStatus();
+                  });
+  server.AddUnary(svc, &Svc::RequestSetDebtorAccount, "SetDebtorAccount", treasurer,
+                  [&f](const CallContext& c, const v1::SetDebtorAccountRequest& req,
+                       v1::SetDebtorAccountResponse* resp) -> absl::Status {
+                    CPTS_ASSIGN_OR_RETURN(
+                        DebtorAccount out,
+                        f.SetDebtorAccount(c.principal, FromProto(req.account())));
+                    ToProto(out, resp->mutable_account());
+                    return absl::OkStatus();
+                  });
+  server.AddUnary(svc, &Svc::RequestGetDebtorAccount, "GetDebtorAccount", treasurer,
+                  [&f](const CallContext& c, const v1::GetDebtorAccountRequest&,
+                       v1::GetDebtorAccountResponse* resp) -> absl::Status {
+                    CPTS_ASSIGN_OR_RETURN(DebtorAccount out, f.GetDebtorAccount(c.principal));
                     ToProto(out, resp->mutable_account());
                     return absl::OkStatus();
                   });

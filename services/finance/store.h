@@ -117,6 +117,7 @@ struct EntitlementFilter {
   std::string group_id{};
   std::string member_id{};
   std::optional<EntitlementStatus> status{};
+  std::optional<EntitlementCategory> category{};
 };
 
 class EntitlementRepository {
@@ -143,9 +144,19 @@ class EntitlementRepository {
                                                                      Cents year_total_cents,
                                                                      absl::Time now) = 0;
 
+  // As RecordEntitlement, for a governance indemnity recorded by `actor` with a request id:
+  // `key` (required) is checked and remembered in the same transaction (a replay returns the
+  // first entitlement, another payload under the same key is InvalidArgument), and the
+  // record is audited ("finance.entitlement.governance").
+  virtual absl::StatusOr<WriteResult<Entitlement>> RecordGovernanceEntitlement(
+      absl::string_view tenant_id, const Entitlement& entitlement, Cents year_total_cents,
+      absl::Time now, const IdempotencyKey& key, absl::string_view actor) = 0;
+
   // In one transaction: marks the entitlement kReversed and appends the reversal of its
-  // ledger transaction (none when nothing was due). Idempotent by the reversal event's key.
-  // FailedPrecondition per CheckReversible; NotFound when the reversed key is unknown.
+  // ledger transaction (none when nothing was due); when it had been paid, also inserts its
+  // recovery (RecoveryOf, approved, its ledger side being that reversal) for the next batch to
+  // withhold. Idempotent by the reversal event's key. FailedPrecondition per CheckReversible;
+  // NotFound when the reversed key is unknown.
   virtual absl::StatusOr<WriteResult<Entitlement>> ReverseEntitlement(
       absl::string_view tenant_id, absl::string_view reversed_event_key,
       absl::string_view reversal_event_key, absl::CivilDay value_date, absl::Time now) = 0;
@@ -165,8 +176,9 @@ class EntitlementRepository {
       absl::string_view tenant_id, const EntitlementFilter& filter, const Page& page,
       std::string* next_page_token) = 0;
 
-  // Approved, unbatched, with an amount due; meetings on or before `meetings_until` (nullopt:
-  // all). Ordered by (payee, id).
+  // Approved, unbatched, with an amount due, meetings on or before `meetings_until` (nullopt:
+  // all), and every approved unbatched recovery whatever its date (a debt is netted at the
+  // first chance). Ordered by (payee, id).
   virtual absl::StatusOr<std::vector<Entitlement>> ListPayable(
       absl::string_view tenant_id, std::optional<absl::CivilDay> meetings_until) = 0;
 };
@@ -195,6 +207,15 @@ class PaymentRepository {
   // Accounts of the given payees that have one.
   virtual absl::StatusOr<std::map<std::string, PayeeBankAccount>> GetBankAccounts(
       absl::string_view tenant_id, const std::vector<std::string>& member_ids) = 0;
+
+  // Sets (or replaces) the tenant's own account, audited ("finance.debtor_account.set"), and
+  // returns it as stored.
+  virtual absl::StatusOr<DebtorAccount> SetDebtorAccount(absl::string_view tenant_id,
+                                                         const DebtorAccount& account,
+                                                         absl::string_view actor) = 0;
+  // nullopt until it is set.
+  virtual absl::StatusOr<std::optional<DebtorAccount>> GetDebtorAccount(
+      absl::string_view tenant_id) = 0;
 
   // In one transaction: inserts the draft batch and marks the entitlements of its payable
   // lines kBatched with its id. Aborted when one of them is no longer approved and unbatched;
@@ -272,7 +293,9 @@ class AciRepository {
                                                              const IdempotencyKey* key) = 0;
   virtual absl::StatusOr<std::vector<Expense>> ListExpenses(absl::string_view tenant_id, int year,
                                                             absl::string_view action_id) = 0;
-  // Paid entitlements with a meeting date in `year`, as report input.
+  // Paid entitlements with a meeting (or work) date in `year` and a positive amount, as report
+  // input: what the bank paid for them is what their expense accounts hold once recoveries
+  // are settled (a reversed entitlement and its recovery cancel out in the journal).
   virtual absl::StatusOr<std::vector<PaidIndemnity>> ListPaidIndemnities(
       absl::string_view tenant_id, int year) = 0;
 };

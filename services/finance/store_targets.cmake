@@ -14,4 +14,5 @@ target_link_libraries(finance_store
 cpts_embed_migrations(finance_store
   COMPONENT finance
   FUNCTION cpts::finance::Migrations
-  FILES migrations/0001_finance.sql)
+  FILES migrations/0001_finance.sql migrations/0002_debtor_accounts.sql
+  migrations/0003_governance_indemnities.sql migrations/0004_batch_line_recoveries.sql)

@@ -173,6 +173,17 @@ absl::Status ValidateAttendanceLine(const AttendanceLine& l) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateGovernanceClaim(const GovernanceClaim& c) {
+  if (auto s = RequireId(c.member_id, "member_id"); !s.ok()) return s;
+  if (auto s = ValidateYear(static_cast<int>(c.work_date.year()), "work_date"); !s.ok()) return s;
+  if (auto s = ValidateAmount(c.amount_cents, "amount_cents", true); !s.ok()) return s;
+  if (c.body != GovernanceBody::kBureau && c.body != GovernanceBody::kBoard) {
+    return FieldError("governance_body", "required: GOVERNANCE_BODY_BUREAU or _BOARD");
+  }
+  if (auto s = ValidateText(c.reason, "reason", 500, true); !s.ok()) return s;
+  return ValidateRequestId(c.request_id, true);
+}
+
 absl::Status ValidateExpense(const Expense& e) {
   if (auto s = RequireId(e.action_id, "expense.action_id"); !s.ok()) return s;
   if (e.category == ExpenseCategory::kUnspecified) {

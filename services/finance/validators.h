@@ -44,6 +44,11 @@ absl::Status ValidatePolicy(const IndemnityPolicy& policy);
 // group, action and participant ids, role, date, sheet version >= 1, minutes 0..1440.
 absl::Status ValidateAttendanceLine(const AttendanceLine& line);
 
+// A governance indemnity as requested (the request's field names): member id, work date in
+// 2000..2100, amount 1..kMaxAmountCents, a body, a reason of 1..500 characters and a request
+// id. The tenant is the caller's and is not checked here.
+absl::Status ValidateGovernanceClaim(const GovernanceClaim& claim);
+
 // An expense (field prefix "expense").
 absl::Status ValidateExpense(const Expense& expense);
 

@@ -30,7 +30,16 @@ std::vector<std::string> DbArgs(const platform::db::DbConfig& c) {
           "--db_schema=" + c.schema};
 }
 
-absl::CivilDay Today() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }
+// The calendar membership dates adhesions and statuses in (Europe/Paris, as its
+// FrenchTimeZone, with the same fallback): a meeting dated "today" in UTC would precede an
+// adhesion approved after 23:00 UTC, and the member would not be active on it yet.
+absl::TimeZone Paris() {
+  absl::TimeZone tz;
+  if (absl::LoadTimeZone("Europe/Paris", &tz)) return tz;
+  return absl::FixedTimeZone(3600);
+}
+
+absl::CivilDay Today() { return absl::ToCivilDay(absl::Now(), Paris()); }
 
 void SetDate(absl::CivilDay day, common::v1::Date* out) {
   out->set_year(static_cast<int32_t>(day.year()));
@@ -91,14 +100,17 @@ void FinanceE2e::SetUpTestSuite() {
       grpc::CreateChannel(s->finance->grpc_target(), grpc::InsecureChannelCredentials()));
   membership_ = mv1::MembershipService::NewStub(
       grpc::CreateChannel(s->membership->grpc_target(), grpc::InsecureChannelCredentials()));
-  // The PASS of the year (synthetic figure), set by a platform admin.
-  fv1::SetAnnualCeilingRequest ceiling;
-  ceiling.mutable_ceiling()->set_year(year());
-  ceiling.mutable_ceiling()->set_ceiling_cents(4'710'000);
-  fv1::SetAnnualCeilingResponse set;
+  // The PASS of the year (synthetic figure), set by a platform admin; the next year's too, for
+  // a run that goes past midnight on 31 December.
   const std::string admin = s->tokens->Mint({.roles = {"platform_admin"}, .subject = "admin-1"});
-  const grpc::Status st = finance_->SetAnnualCeiling(Ctx(admin).get(), ceiling, &set);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  for (const int y : {year(), year() + 1}) {
+    fv1::SetAnnualCeilingRequest ceiling;
+    ceiling.mutable_ceiling()->set_year(y);
+    ceiling.mutable_ceiling()->set_ceiling_cents(4'710'000);
+    fv1::SetAnnualCeilingResponse set;
+    const grpc::Status st = finance_->SetAnnualCeiling(Ctx(admin).get(), ceiling, &set);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
   suite = s.release();
 }
 
@@ -311,5 +323,63 @@ std::vector<fv1::AccountBalance> FinanceE2e::Balances() {
 }
 
 std::string FinanceE2e::Iban(const std::string& bban) { return SyntheticIban(bban); }
+
+void FinanceE2e::SetDebtorAccount() {
+  fv1::SetDebtorAccountRequest req;
+  req.mutable_account()->set_holder_name("CPTS Fictive");
+  req.mutable_account()->set_iban(Iban("10278000011234567890159"));
+  fv1::SetDebtorAccountResponse resp;
+  const grpc::Status st = finance_->SetDebtorAccount(Ctx(Token({"treasurer"})).get(), req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+}
+
+void FinanceE2e::SetPayeeAccount(const std::string& member_id, const std::string& bban) {
+  fv1::SetPayeeBankAccountRequest req;
+  req.mutable_account()->set_member_id(member_id);
+  req.mutable_account()->set_holder_name(absl::StrCat("Titulaire ", member_id));
+  req.mutable_account()->set_iban(Iban(bban));
+  fv1::SetPayeeBankAccountResponse resp;
+  const grpc::Status st =
+      finance_->SetPayeeBankAccount(Ctx(Token({"treasurer"})).get(), req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+}
+
+std::vector<fv1::Entitlement> FinanceE2e::Approve(const std::vector<std::string>& ids,
+                                                  const std::string& request_id) {
+  fv1::ApproveEntitlementsRequest req;
+  for (const auto& id : ids) req.add_entitlement_ids(id);
+  req.set_request_id(request_id);
+  fv1::ApproveEntitlementsResponse resp;
+  const grpc::Status st =
+      finance_->ApproveEntitlements(Ctx(Token({"bureau_member"})).get(), req, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return {resp.entitlements().begin(), resp.entitlements().end()};
+}
+
+fv1::PaymentBatch FinanceE2e::PayBatch(const fv1::PaymentBatch& draft,
+                                       const std::string& request_id, std::string* pain001) {
+  const std::string treasurer = Token({"treasurer"});
+  fv1::ApprovePaymentBatchRequest approve;
+  approve.set_id(draft.id());
+  approve.set_etag(draft.etag());
+  fv1::ApprovePaymentBatchResponse approved;
+  grpc::Status st = finance_->ApprovePaymentBatch(Ctx(treasurer).get(), approve, &approved);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  fv1::ExportPaymentBatchRequest xreq;
+  xreq.set_id(draft.id());
+  xreq.set_format(fv1::EXPORT_FORMAT_SEPA_PAIN_001_001_03);
+  fv1::ExportPaymentBatchResponse xml;
+  st = finance_->ExportPaymentBatch(Ctx(treasurer).get(), xreq, &xml);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  if (pain001 != nullptr) *pain001 = xml.content();
+  fv1::MarkPaymentBatchPaidRequest paid;
+  paid.set_id(draft.id());
+  *paid.mutable_paid_date() = draft.execution_date();
+  paid.set_request_id(request_id);
+  fv1::MarkPaymentBatchPaidResponse resp;
+  st = finance_->MarkPaymentBatchPaid(Ctx(treasurer).get(), paid, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return resp.batch();
+}
 
 }  // namespace cpts::e2e

@@ -74,7 +74,8 @@ class FinanceE2e : public ::testing::Test {
   // A salaried member; with `employer` non-empty, under a convention with it from 1 January.
   std::string SalariedMember(const std::string& employer);
 
-  // An attendance event of the test's tenant for a meeting today.
+  // An attendance event of the test's tenant for a meeting today (in the CPTS's calendar,
+  // Europe/Paris, as membership dates adhesions: never before the member's approval).
   finance::v1::RecordAttendanceRequest Event(const std::string& member_id,
                                              projects::v1::EntitlementRole role, int minutes,
                                              const std::string& meeting_id = "");
@@ -94,7 +95,19 @@ class FinanceE2e : public ::testing::Test {
   // A synthetic valid French IBAN from an 23-character BBAN.
   static std::string Iban(const std::string& bban);
 
-  static int year();  // the current year (meetings are today)
+  // As the treasurer: the CPTS's own (debtor) account, and a payee's account. Fail the test
+  // on error.
+  void SetDebtorAccount();
+  void SetPayeeAccount(const std::string& member_id, const std::string& bban);
+  // ApproveEntitlements as a bureau member; fails the test on error.
+  std::vector<finance::v1::Entitlement> Approve(const std::vector<std::string>& ids,
+                                                const std::string& request_id);
+  // Approves, exports as pain.001 (into `pain001` unless null) and marks paid on its execution
+  // date a draft batch, as the treasurer; returns the paid batch. Fails the test on error.
+  finance::v1::PaymentBatch PayBatch(const finance::v1::PaymentBatch& draft,
+                                     const std::string& request_id, std::string* pain001);
+
+  static int year();  // the current year in the CPTS's calendar (meetings are today)
   static std::unique_ptr<finance::v1::FinanceService::Stub> finance_;
   static std::unique_ptr<membership::v1::MembershipService::Stub> membership_;
   std::string tenant_;
