@@ -32,6 +32,10 @@ service_flags() {
   esac
 }
 DB_PORT="${CPTS_DB_PORT:-3307}"
+# The Galera mode (dev-up --galera): three nodes on loopback (scripts/galera.sh), client ports
+# GALERA_BASE_PORT+1..3 (3311-3313), data under .dev/galera.
+GALERA_DIR="$DEV/galera"
+GALERA_BASE_PORT="${CPTS_GALERA_BASE_PORT:-3310}"
 JWT_ISSUER="cpts-dev"
 JWT_AUDIENCE="cpts"
 
@@ -60,10 +64,24 @@ mariadb_stop() {
   "$ROOT/scripts/testdb.sh" stop "$1"
 }
 
-# SQL as the server's administrator, over TCP (works whatever the OS user is).
+# The Galera cluster of the local stack: starts the nodes that are not running (node 1 first on a
+# new cluster), waits until all three are Synced, and sets CPTS_GALERA_HOSTS (the --db_host list).
+galera_start() {
+  eval "$("$ROOT/scripts/galera.sh" start "$GALERA_DIR" "$GALERA_BASE_PORT")"
+}
+
+galera_stop() {
+  [ -f "$GALERA_DIR/cluster.conf" ] || return 0
+  "$ROOT/scripts/galera.sh" stop "$GALERA_DIR"
+}
+
+# SQL as the server's administrator, over TCP (works whatever the OS user is). $1: the data
+# directory of scripts/testdb.sh, or of scripts/galera.sh (then node 1: accounts and schemas
+# created there replicate to the other nodes).
 mariadb_root() {
-  local dir=$1
-  mariadb --defaults-file="$dir/my.cnf" --protocol=TCP -h127.0.0.1 -ucpts_admin \
+  local dir=$1 cnf=$1/my.cnf
+  [ -f "$cnf" ] || cnf=$dir/n1/my.cnf
+  mariadb --defaults-file="$cnf" --protocol=TCP -h127.0.0.1 -ucpts_admin \
     --password="$(cat "$dir/admin_password")" "${@:2}"
 }
 

@@ -1,6 +1,7 @@
 #include "tests/availability/availability_fixture.h"
 
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -24,10 +25,23 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_seconds(absl::ToUnixSeconds(t));
 }
 
+// To the nanosecond: a meeting scheduled a second ahead must not start early by truncation.
+void SetExactTime(absl::Time t, google::protobuf::Timestamp* out) {
+  const absl::Time seconds = absl::FromUnixSeconds(absl::ToUnixSeconds(t));
+  out->set_seconds(absl::ToUnixSeconds(t));
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(t - seconds)));
+}
+
+absl::Status Failed(const char* what, const grpc::Status& st) {
+  return absl::InternalError(
+      absl::StrCat(what, ": code ", st.error_code(), " ", st.error_message()));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(testing::MariaDbServer& db) {
   std::unique_ptr<Stack> s(new Stack());
+  s->db_ = &db;
   s->db_host_ = db.host();
   auto tokens = testing::TestTokens::Create();
   if (!tokens.ok()) return tokens.status();
@@ -80,6 +94,32 @@ absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> Stack::StartAccess(
                                         {{"CPTS_DB_PASSWORD", access_schema_.app.password}});
 }
 
+absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> Stack::StartProjects(
+    const std::string& db_host) {
+  if (projects_schema_.name.empty()) {
+    auto schema = testing::CreateTestSchema(*db_, "avail_projects");
+    if (!schema.ok()) return schema.status();
+    std::vector<std::string> migrate = DbArgs(schema->migrator, db_host_);
+    migrate.push_back("--migrate_only");
+    auto migrated = testing::RunCommand(PROJECTS_SERVER, migrate,
+                                        {{"CPTS_DB_PASSWORD", schema->migrator.password}});
+    if (!migrated.ok()) return migrated.status();
+    if (migrated->exit_code != 0) {
+      return absl::InternalError(absl::StrCat("projects migrations failed:\n", migrated->output));
+    }
+    projects_schema_ = *schema;
+  }
+  std::vector<std::string> args =
+      DbArgs(projects_schema_.app, db_host.empty() ? db_host_ : db_host);
+  for (auto& a : tokens_->ServerArgs()) args.push_back(a);
+  args.push_back("--grpc_threads=8");
+  args.push_back("--membership_address=" + membership_->grpc_target());
+  args.push_back("--service_key_file=" + tokens_->private_key_file());
+  args.push_back("--log_requests=false");
+  return testing::ServiceProcess::Start(PROJECTS_SERVER, args,
+                                        {{"CPTS_DB_PASSWORD", projects_schema_.app.password}});
+}
+
 absl::Status Stack::CreateTenant() {
   auto membership = mv1::MembershipService::NewStub(
       grpc::CreateChannel(membership_->grpc_target(), grpc::InsecureChannelCredentials()));
@@ -93,8 +133,9 @@ absl::Status Stack::CreateTenant() {
       membership->CreateTenant(Ctx(admin, absl::Seconds(10)).get(), create_tenant, &tenant);
   if (!st.ok()) return absl::InternalError("CreateTenant: " + st.error_message());
   tenant_ = tenant.tenant().id();
-  const std::string coordinator =
+  coordinator_token_ =
       tokens_->Mint({.roles = {"coordinator"}, .tenant_id = tenant_, .subject = "coord-1"});
+  const std::string& coordinator = coordinator_token_;
   std::vector<std::string> member_ids;
   int n = 0;
   for (const char* profession : {"MEDECIN_GENERALISTE", "PHARMACIEN"}) {
@@ -157,6 +198,110 @@ absl::StatusOr<std::vector<std::string>> Stack::PublishSlots(av1::AccessService:
     done += batch;
   }
   return ids;
+}
+
+absl::StatusOr<HeldMeetings> Stack::PrepareHeldMeetings(pv1::ProjectsService::Stub& projects,
+                                                        int count) const {
+  HeldMeetings out;
+  pv1::ListMissionsResponse missions;
+  grpc::Status st =
+      projects.ListMissions(Ctx(coordinator_token_, absl::Seconds(10)).get(), {}, &missions);
+  if (!st.ok()) return Failed("ListMissions", st);
+  if (missions.missions().empty()) return absl::InternalError("no mission in the catalogue");
+  pv1::CreateActionRequest create_action;
+  create_action.mutable_action()->set_mission_id(missions.missions(0).id());
+  create_action.mutable_action()->set_title("Parcours insuffisance cardiaque");
+  create_action.set_request_id("avail-action");
+  pv1::CreateActionResponse action;
+  st = projects.CreateAction(Ctx(coordinator_token_, absl::Seconds(10)).get(), create_action,
+                             &action);
+  if (!st.ok()) return Failed("CreateAction", st);
+  pv1::CreateWorkingGroupRequest create_group;
+  create_group.mutable_working_group()->set_name("Groupe parcours");
+  create_group.mutable_working_group()->add_action_ids(action.action().id());
+  pv1::CreateWorkingGroupResponse group;
+  st = projects.CreateWorkingGroup(Ctx(coordinator_token_, absl::Seconds(10)).get(), create_group,
+                                   &group);
+  if (!st.ok()) return Failed("CreateWorkingGroup", st);
+  out.group_id = group.working_group().id();
+  for (const std::string* token : {&gp_token_, &booker_token_}) {
+    pv1::RequestToJoinRequest join;
+    join.set_group_id(out.group_id);
+    pv1::RequestToJoinResponse asked;
+    st = projects.RequestToJoin(Ctx(*token, absl::Seconds(10)).get(), join, &asked);
+    if (!st.ok()) return Failed("RequestToJoin", st);
+    pv1::AcceptJoinRequest accept;
+    accept.set_join_request_id(asked.join_request().id());
+    pv1::AcceptJoinResponse accepted;
+    st = projects.AcceptJoin(Ctx(coordinator_token_, absl::Seconds(10)).get(), accept, &accepted);
+    if (!st.ok()) return Failed("AcceptJoin", st);
+    out.participant_ids.push_back(accepted.participant().id());
+  }
+  pv1::AppointReferentRequest appoint;
+  appoint.set_group_id(out.group_id);
+  appoint.set_participant_id(out.participant_ids[0]);
+  pv1::AppointReferentResponse appointed;
+  st = projects.AppointReferent(Ctx(coordinator_token_, absl::Seconds(10)).get(), appoint,
+                                &appointed);
+  if (!st.ok()) return Failed("AppointReferent", st);
+
+  // A meeting cannot be scheduled in the past nor recorded before it starts: each thread
+  // schedules its share a second ahead, then records each meeting once it has started (by
+  // then, most have).
+  constexpr int kSetupThreads = 4;
+  out.meeting_ids.resize(static_cast<size_t>(count));
+  std::mutex mu;
+  absl::Status first_error;
+  std::vector<std::thread> threads;
+  threads.reserve(kSetupThreads);
+  for (int t = 0; t < kSetupThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::pair<int, absl::Time>> mine;
+      mine.reserve(static_cast<size_t>(count) / kSetupThreads + 1);
+      const auto fail = [&](absl::Status s) {
+        std::lock_guard lock(mu);
+        if (first_error.ok()) first_error = std::move(s);
+      };
+      for (int i = t; i < count; i += kSetupThreads) {
+        const absl::Time start = absl::Now() + absl::Seconds(1);
+        pv1::ScheduleMeetingRequest req;
+        req.mutable_meeting()->set_group_id(out.group_id);
+        SetExactTime(start, req.mutable_meeting()->mutable_start_time());
+        SetExactTime(start + absl::Hours(2), req.mutable_meeting()->mutable_end_time());
+        req.mutable_meeting()->set_place("Salle du conseil, maison de santé fictive");
+        pv1::ScheduleMeetingResponse resp;
+        const grpc::Status s =
+            projects.ScheduleMeeting(Ctx(coordinator_token_, absl::Seconds(10)).get(), req, &resp);
+        if (!s.ok()) {
+          fail(Failed("ScheduleMeeting", s));
+          return;
+        }
+        out.meeting_ids[static_cast<size_t>(i)] = resp.meeting().id();
+        mine.emplace_back(i, start);
+      }
+      for (const auto& [i, start] : mine) {
+        const absl::Duration left = start + absl::Milliseconds(50) - absl::Now();
+        if (left > absl::ZeroDuration()) absl::SleepFor(left);
+        pv1::RecordAttendanceRequest req;
+        req.set_meeting_id(out.meeting_ids[static_cast<size_t>(i)]);
+        for (const std::string& participant : out.participant_ids) {
+          pv1::AttendanceLine* line = req.add_lines();
+          line->set_participant_id(participant);
+          line->set_status(pv1::ATTENDANCE_STATUS_PRESENT);
+        }
+        pv1::RecordAttendanceResponse resp;
+        const grpc::Status s =
+            projects.RecordAttendance(Ctx(coordinator_token_, absl::Seconds(10)).get(), req, &resp);
+        if (!s.ok()) {
+          fail(Failed("RecordAttendance", s));
+          return;
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  if (!first_error.ok()) return first_error;
+  return out;
 }
 
 av1::BookSlotRequest BookRequest(const std::string& slot_id, const std::string& request_id) {

@@ -1,9 +1,10 @@
 #pragma once
 
-// Shared by the availability tests: the real membership and access servers on a given
+// Shared by the availability tests: the real membership, access and projects servers on a given
 // database (one MariaDB, or a Galera cluster through a --db_host failover list), a tenant with
-// a general practitioner's published slots, and gRPC calls retried the way a well-behaved
-// client does (UNAVAILABLE and ABORTED, exponential backoff with jitter, same request_id).
+// a general practitioner's published slots and started meetings ready to close, and gRPC calls
+// retried the way a well-behaved client does (UNAVAILABLE and ABORTED, exponential backoff with
+// jitter, same request_id).
 
 #include <grpcpp/grpcpp.h>
 
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cpts/access/v1/access_service.grpc.pb.h"
+#include "cpts/projects/v1/projects_service.grpc.pb.h"
 #include "services/platform/testing/mariadb_server.h"
 #include "services/platform/testing/service_process.h"
 #include "services/platform/testing/test_tokens.h"
@@ -22,13 +24,23 @@
 namespace cpts::availability {
 
 namespace av1 = ::cpts::access::v1;
+namespace pv1 = ::cpts::projects::v1;
+
+// Meetings of one working group that have started, with every line of their sheets recorded
+// (present) and the sheets not closed yet: each is ready for one CloseAttendance.
+struct HeldMeetings {
+  std::string group_id;
+  std::vector<std::string> participant_ids;  // the practitioner (référent), the pharmacist
+  std::vector<std::string> meeting_ids;
+};
 
 // Membership + the access schema (migrated) + field keys; access replicas are started on it
-// with StartAccess, each with its own --db_host.
+// with StartAccess, each with its own --db_host; projects servers with StartProjects.
 class Stack {
  public:
   // `db` creates the schemas and users (with a Galera cluster: through one node, they
-  // replicate). Membership connects to membership_db_host (default: db's host list).
+  // replicate). Membership connects to db's host list. `db` must outlive the stack (StartProjects
+  // creates its schema through it).
   static absl::StatusOr<std::unique_ptr<Stack>> Start(testing::MariaDbServer& db);
   ~Stack();
 
@@ -36,9 +48,20 @@ class Stack {
   absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartAccess(
       const std::string& db_host = "") const;
 
+  // The projects schema (created and migrated by the first call) and a projects server on it;
+  // db_host empty = db's host list. No finance peer: the events of closed sheets stay in the
+  // outbox, where a test can count them.
+  absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartProjects(
+      const std::string& db_host = "");
+
   // A tenant in membership, with an active general practitioner and pharmacist; sets the
   // tokens below.
   absl::Status CreateTenant();
+  // A working group of the tenant (the practitioner référent, the pharmacist active member) and
+  // `count` of its meetings, scheduled a second ahead, then, once started, with both recorded
+  // present; through `projects`, several calls at a time.
+  absl::StatusOr<HeldMeetings> PrepareHeldMeetings(pv1::ProjectsService::Stub& projects,
+                                                   int count) const;
   // Publishes `count` 20-minute office slots of the practitioner, 30 minutes apart from `first`,
   // through `access` (500 per call); returns their ids in order.
   absl::StatusOr<std::vector<std::string>> PublishSlots(av1::AccessService::Stub& access,
@@ -48,21 +71,27 @@ class Stack {
   const std::string& gp_token() const { return gp_token_; }
   const std::string& booker_token() const { return booker_token_; }
   const std::string& booker_subject() const { return booker_subject_; }
+  const std::string& coordinator_token() const { return coordinator_token_; }
   const testing::TestSchema& access_schema() const { return access_schema_; }
+  // Set by the first StartProjects.
+  const testing::TestSchema& projects_schema() const { return projects_schema_; }
   const testing::ServiceProcess& membership() const { return *membership_; }
   static const char* commune() { return "33529"; }
 
  private:
   Stack() = default;
+  testing::MariaDbServer* db_ = nullptr;
   std::string db_host_;
   std::unique_ptr<testing::TestTokens> tokens_;
   std::unique_ptr<testing::ServiceProcess> membership_;
   testing::TestSchema access_schema_;
+  testing::TestSchema projects_schema_;
   std::string key_dir_;
   std::string tenant_;
   std::string gp_token_;
   std::string booker_token_;
   std::string booker_subject_;
+  std::string coordinator_token_;
 };
 
 // A BookSlot request for `slot_id` (synthetic patient), idempotent through `request_id`.
