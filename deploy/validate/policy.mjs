@@ -225,9 +225,13 @@ export function checkPolicy(docs, { overlay, tlsRequired }) {
         const sleepS = c.lifecycle?.preStop?.sleep?.seconds ??
           (/(^|\/)sleep$/.test(cmd[0] ?? '') ? Number(cmd[1]) : 0);
         const grace = spec.terminationGracePeriodSeconds ?? 30;
+        // The server's own lame duck (default 2 s) runs before the drain, after the preStop.
+        const lameDuck = flag(args, 'lame_duck') ?? '2s';
+        const lameS = durationSeconds(lameDuck);
         if (Number.isNaN(drainS)) cerr(`--drain_timeout=${drain} is not a duration`);
-        else if (!(grace > drainS + sleepS)) {
-          cerr(`terminationGracePeriodSeconds ${grace} <= preStop sleep ${sleepS}s + --drain_timeout ${drainS}s`);
+        else if (Number.isNaN(lameS)) cerr(`--lame_duck=${lameDuck} is not a duration`);
+        else if (!(grace > drainS + lameS + sleepS)) {
+          cerr(`terminationGracePeriodSeconds ${grace} <= preStop sleep ${sleepS}s + --lame_duck ${lameS}s + --drain_timeout ${drainS}s`);
         }
         if (longRunning && !sleepS) cerr('no preStop sleep: endpoints may still route to a draining pod');
       }

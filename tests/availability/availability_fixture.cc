@@ -90,6 +90,7 @@ absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> Stack::StartAccess(
   args.push_back("--fhir_address=127.0.0.1");
   args.push_back("--fhir_port=0");
   args.push_back("--log_requests=false");
+  args.push_back(absl::StrCat("--lame_duck=", absl::FormatDuration(kAccessLameDuck)));
   return testing::ServiceProcess::Start(ACCESS_SERVER, args,
                                         {{"CPTS_DB_PASSWORD", access_schema_.app.password}});
 }
@@ -326,7 +327,7 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, absl::Duratio
 }
 
 RetryOutcome CallWithRetry(const std::function<grpc::Status()>& attempt, absl::Time give_up,
-                           bool retry_aborted, bool retry_cancelled) {
+                           bool retry_aborted) {
   thread_local absl::BitGen gen;
   RetryOutcome out;
   absl::Duration backoff = absl::Milliseconds(20);
@@ -335,8 +336,7 @@ RetryOutcome CallWithRetry(const std::function<grpc::Status()>& attempt, absl::T
     ++out.attempts;
     const grpc::StatusCode code = out.status.error_code();
     const bool retryable = code == grpc::StatusCode::UNAVAILABLE ||
-                           (retry_aborted && code == grpc::StatusCode::ABORTED) ||
-                           (retry_cancelled && code == grpc::StatusCode::CANCELLED);
+                           (retry_aborted && code == grpc::StatusCode::ABORTED);
     if (!retryable || absl::Now() >= give_up) return out;
     out.retried.push_back(code);
     absl::SleepFor(

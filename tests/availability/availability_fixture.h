@@ -26,6 +26,10 @@ namespace cpts::availability {
 namespace av1 = ::cpts::access::v1;
 namespace pv1 = ::cpts::projects::v1;
 
+// The graceful stop of access servers started by the fixture, as in production (deploy/base):
+// the rolling-restart test measures it. Other test servers stop without a lame duck.
+inline constexpr absl::Duration kAccessLameDuck = absl::Seconds(2);
+
 // Meetings of one working group that have started, with every line of their sheets recorded
 // (present) and the sheets not closed yet: each is ready for one CloseAttendance.
 struct HeldMeetings {
@@ -106,10 +110,9 @@ struct RetryOutcome {
   std::vector<grpc::StatusCode> retried;  // the codes of the attempts that were retried
 };
 
-// Runs `attempt` until it returns anything but UNAVAILABLE (or ABORTED, when retry_aborted;
-// or CANCELLED, when retry_cancelled: only for idempotent calls) or `give_up` passes; backoff
-// 20 ms doubling to 500 ms, full jitter.
+// Runs `attempt` until it returns anything but UNAVAILABLE (or ABORTED, when retry_aborted)
+// or `give_up` passes; backoff 20 ms doubling to 500 ms, full jitter.
 RetryOutcome CallWithRetry(const std::function<grpc::Status()>& attempt, absl::Time give_up,
-                           bool retry_aborted, bool retry_cancelled = false);
+                           bool retry_aborted);
 
 }  // namespace cpts::availability

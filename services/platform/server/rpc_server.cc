@@ -1,5 +1,6 @@
 #include "services/platform/server/rpc_server.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -11,6 +12,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "services/platform/core/grpc_status.h"
 #include "services/platform/server/logging.h"
@@ -119,12 +121,43 @@ absl::Status RpcServer::Start() {
 }
 
 void RpcServer::SetServing(bool serving) {
-  if (server_ == nullptr) return;
+  std::lock_guard lock(serving_mu_);
+  if (server_ == nullptr || (serving && stopping_)) return;
   auto* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus(serving);
   for (const auto& name : service_names_) health->SetServingStatus(name, serving);
 }
+
+void RpcServer::EnterLameDuck() {
+  stopping_ = true;
+  SetServing(false);
+}
+
+void RpcServer::RefuseNewCalls() {
+  EnterLameDuck();
+  refusing_new_calls_ = true;
+}
+
+bool RpcServer::WaitForCallsInFlight(absl::Time deadline) {
+  // AdmitCall counts a call in flight before it reads refusing_new_calls_, so once new calls
+  // are refused and the count is seen at zero, no admitted call is left and none will be.
+  while (calls_in_flight_.load() > 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  if (refusing_new_calls_) drained_ = true;
+  return true;
+}
+
+bool RpcServer::AdmitCall() {
+  calls_in_flight_.fetch_add(1);
+  if (!refusing_new_calls_.load()) return true;
+  calls_in_flight_.fetch_sub(1);
+  return false;
+}
+
+void RpcServer::EndCall() { calls_in_flight_.fetch_sub(1); }
 
 void RpcServer::WorkerLoop(grpc::ServerCompletionQueue* cq) {
   void* tag = nullptr;
@@ -135,7 +168,15 @@ void RpcServer::WorkerLoop(grpc::ServerCompletionQueue* cq) {
 void RpcServer::Shutdown(absl::Duration drain) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
-  SetServing(false);
+  EnterLameDuck();
+  if (drained_) {
+    // gRPC's Shutdown answers CANCELLED, which clients do not retry, to a call that reaches
+    // the server after it has begun (grpc/grpc#41785); calls keep arriving until each client
+    // has read the GOAWAY. After the drain the connections carry only refused calls, so they
+    // are closed first: a client sees UNAVAILABLE and reconnects, into refusals again, then
+    // into a closed port.
+    grpc_server_cancel_all_calls(server_->c_server());
+  }
   // Stops accepting new calls at once; in-flight calls get until the deadline, then are cancelled.
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
   for (auto& cq : cqs_) cq->Shutdown();
@@ -145,11 +186,16 @@ void RpcServer::Shutdown(absl::Duration drain) {
 }
 
 grpc::Status RpcServer::Dispatch(grpc::ServerContext& context, const internal::MethodEntry& method,
+                                 bool admitted,
                                  const std::function<absl::Status(const CallContext&)>& body) {
   const absl::Time start = absl::Now();
+  busy_workers_.fetch_add(1);
+  absl::Cleanup not_busy = [this] { busy_workers_.fetch_sub(1); };
   auth::Principal principal;
   absl::Status status;
-  if (!method.policy.open) {
+  if (!admitted) {
+    status = absl::UnavailableError("server is shutting down");
+  } else if (!method.policy.open) {
     if (verifier_ == nullptr) {
       status = absl::UnauthenticatedError("no token verifier configured");
     } else {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -109,15 +110,36 @@ class RpcServer {
   // Binds, starts the workers and marks the services SERVING in the health service.
   absl::Status Start();
   int port() const { return port_; }
-  // Health status of every registered service (and the overall "" service).
+  // Health status of every registered service (and the overall "" service). Ignored once the
+  // server is stopping: it stays NOT_SERVING.
   void SetServing(bool serving);
+
+  // A graceful stop has three phases (docs/availability.md, "Rolling restart"):
+  // 1. EnterLameDuck(), then wait: health NOT_SERVING for good while calls are still served, so
+  //    that load balancers and clients stop sending calls here before any is refused;
+  // 2. RefuseNewCalls(), then WaitForCallsInFlight(deadline): a new call is answered UNAVAILABLE
+  //    ("server is shutting down") without running its handler, so a client that retries
+  //    UNAVAILABLE retries it elsewhere, while the admitted calls run until their response is
+  //    sent;
+  // 3. Shutdown(what is left of the drain).
+  void EnterLameDuck();
+  void RefuseNewCalls();
+  // True once no admitted call is in flight, false at `deadline`.
+  bool WaitForCallsInFlight(absl::Time deadline);
+  // True from EnterLameDuck on.
+  bool stopping() const { return stopping_.load(); }
   // Stops accepting calls, lets in-flight calls finish until `drain` has passed (then cancels
   // them), and joins the workers. Idempotent.
   void Shutdown(absl::Duration drain);
 
-  // Runs the auth/metrics/logging pipeline around `body`; public for the call objects only.
+  // For the call objects only. AdmitCall: whether a new call may run its handler (not once new
+  // calls are refused); an admitted call is in flight until EndCall, once its response is sent.
+  bool AdmitCall();
+  void EndCall();
+  // Runs the auth/metrics/logging pipeline around `body`, or answers UNAVAILABLE when the call
+  // was not admitted.
   grpc::Status Dispatch(grpc::ServerContext& context, const internal::MethodEntry& method,
-                        const std::function<absl::Status(const CallContext&)>& body);
+                        bool admitted, const std::function<absl::Status(const CallContext&)>& body);
 
  private:
   void WorkerLoop(grpc::ServerCompletionQueue* cq);
@@ -133,6 +155,14 @@ class RpcServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;
+  // Serialises health updates, so that the database watch cannot undo the lame duck.
+  std::mutex serving_mu_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> refusing_new_calls_{false};
+  std::atomic<int> calls_in_flight_{0};  // admitted, response not sent yet
+  // Set when WaitForCallsInFlight saw the last admitted call end after RefuseNewCalls: from
+  // then on the connections carry only refused calls.
+  std::atomic<bool> drained_{false};
   // Workers inside a call: running out of them is this model's one failure mode
   // (docs/threading.md), so it is exported as a gauge.
   std::atomic<int> busy_workers_{0};
@@ -171,14 +201,16 @@ class UnaryCall final : public CallTag {
 
   void Proceed(bool ok) override {
     if (finishing_ || !ok) {  // response sent, or the server is shutting down
+      if (admitted_) binding_.server->EndCall();
       delete this;
       return;
     }
     finishing_ = true;
     binding_.entry->arm(cq_);
+    admitted_ = binding_.server->AdmitCall();
     Resp response;
     const grpc::Status status = binding_.server->Dispatch(
-        context_, *binding_.entry,
+        context_, *binding_.entry, admitted_,
         [&](const CallContext& call) { return binding_.handler(call, request_, &response); });
     if (status.ok()) {
       writer_.Finish(response, status, this);
@@ -194,6 +226,7 @@ class UnaryCall final : public CallTag {
   Req request_;
   grpc::ServerAsyncResponseWriter<Resp> writer_;
   bool finishing_ = false;
+  bool admitted_ = false;
 };
 
 }  // namespace internal

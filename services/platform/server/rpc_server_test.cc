@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -217,6 +219,57 @@ TEST_F(RpcServerTest, ShutdownLetsInFlightCallsFinish) {
   EXPECT_EQ(slow_resp.message(), "slow");
   EchoResponse resp;
   EXPECT_FALSE(Call(token, EchoRequest(), &resp).ok());
+}
+
+TEST_F(RpcServerTest, LameDuckReportsNotServingAndStillServes) {
+  server_->EnterLameDuck();
+  server_->SetServing(true);  // what the database watch may do meanwhile
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext ctx;
+  grpc::health::v1::HealthCheckRequest hreq;
+  hreq.set_service("cpts.testing.v1.EchoService");
+  grpc::health::v1::HealthCheckResponse hresp;
+  ASSERT_TRUE(health->Check(&ctx, hreq, &hresp).ok());
+  EXPECT_EQ(hresp.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EchoRequest req;
+  req.set_message("still here");
+  EchoResponse resp;
+  const grpc::Status st = Call(Token({"coordinator"}), req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.message(), "still here");
+}
+
+TEST_F(RpcServerTest, RefusedNewCallIsUnavailableWhileInFlightCallFinishes) {
+  const std::string token = Token({"coordinator"});
+  g_slow_call_started = false;
+  grpc::Status slow_status;
+  EchoResponse slow_resp;
+  std::thread slow([&] {
+    EchoRequest req;
+    req.set_message("slow");
+    req.set_delay_ms(300);
+    slow_status = Call(token, req, &slow_resp);
+  });
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (!g_slow_call_started && absl::Now() < give_up) std::this_thread::yield();
+  ASSERT_TRUE(g_slow_call_started);
+
+  server_->RefuseNewCalls();
+  EchoRequest req;
+  req.set_message("new");
+  EchoResponse resp;
+  const grpc::Status refused = Call(token, req, &resp);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(refused.error_message(), "server is shutting down");
+  EXPECT_FALSE(server_->WaitForCallsInFlight(absl::Now())) << "the slow call is in flight";
+
+  EXPECT_TRUE(server_->WaitForCallsInFlight(absl::Now() + absl::Seconds(5)));
+  slow.join();
+  EXPECT_TRUE(slow_status.ok()) << slow_status.error_message();
+  EXPECT_EQ(slow_resp.message(), "slow");
+  EXPECT_THAT(metrics_.RenderPrometheus(), HasSubstr("grpc_code=\"UNAVAILABLE\"} 1"));
+  server_->Shutdown(absl::Seconds(1));
+  EXPECT_EQ(Call(token, req, &resp).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "services/platform/auth/jwt_verifier.h"
 #include "services/platform/server/http_endpoint.h"
 #include "services/platform/server/logging.h"
@@ -28,8 +29,14 @@ ABSL_FLAG(std::string, http_address, "0.0.0.0", "Address of the /healthz and /me
 ABSL_FLAG(int, http_port, -1, "HTTP port; -1 = the service's default, 0 = any free port.");
 ABSL_FLAG(int, grpc_threads, 16, "Worker threads; each runs a call to completion.");
 ABSL_FLAG(int, grpc_completion_queues, 2, "Completion queues shared by the workers.");
+ABSL_FLAG(absl::Duration, lame_duck, absl::Seconds(2),
+          "On SIGTERM, how long the server goes on serving while its health says NOT_SERVING, "
+          "before it refuses new calls: the time for clients and load balancers to stop "
+          "sending here (in Kubernetes, for the pod's removal from the Service endpoints to "
+          "reach every node and client, usually 1-2 s).");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
-          "On SIGTERM, how long in-flight calls may run before they are cancelled.");
+          "After the lame duck, how long in-flight calls may run (new ones are refused with "
+          "UNAVAILABLE, which clients retry elsewhere) before they are cancelled.");
 ABSL_FLAG(bool, enable_reflection, true, "Serve gRPC server reflection.");
 ABSL_FLAG(bool, log_requests, true, "One structured log line per call.");
 ABSL_FLAG(std::string, ready_file, "",
@@ -273,7 +280,13 @@ int RunService(int argc, char** argv, const ServiceDefinition& definition) {
     return Fail(1, started.message());
   }
   server.SetServing(false);
-  HttpEndpoint http({.health = [raw_pool] { return raw_pool->Ping(); },
+  HttpEndpoint http({.health =
+                         [raw_pool, &server] {
+                           if (server.stopping()) {
+                             return absl::UnavailableError("shutting down");
+                           }
+                           return raw_pool->Ping();
+                         },
                      .metrics = [&metrics] { return metrics.RenderPrometheus(); }});
   const int http_flag = absl::GetFlag(FLAGS_http_port);
   if (const absl::Status started =
@@ -293,10 +306,23 @@ int RunService(int argc, char** argv, const ServiceDefinition& definition) {
     WriteReadyFile(ready, server.port(), http.port(), env.ready_ports);
   }
 
+  // Graceful stop (docs/availability.md, "Rolling restart"): lame duck, then new calls refused
+  // while in-flight ones finish, then Shutdown.
   const int signal = WaitForTerminationSignal();
-  Log(Severity::kInfo, "draining", {{"signal", absl::StrCat(signal)}});
+  const absl::Time refuse_at = absl::Now() + absl::GetFlag(FLAGS_lame_duck);
+  server.EnterLameDuck();
+  Log(Severity::kInfo, "lame duck: NOT_SERVING, still serving",
+      {{"signal", absl::StrCat(signal)},
+       {"lame_duck", absl::FormatDuration(absl::GetFlag(FLAGS_lame_duck))}});
   health_watch.reset();
-  server.Shutdown(absl::GetFlag(FLAGS_drain_timeout));
+  absl::SleepFor(refuse_at - absl::Now());
+  const absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_drain_timeout);
+  server.RefuseNewCalls();
+  Log(Severity::kInfo, "draining: new calls refused");
+  if (!server.WaitForCallsInFlight(deadline)) {
+    Log(Severity::kWarning, "drain timeout: cancelling the calls still running");
+  }
+  server.Shutdown(std::max(absl::ZeroDuration(), deadline - absl::Now()));
   http.Stop();
   Log(Severity::kInfo, "stopped");
   return 0;

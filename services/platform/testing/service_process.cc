@@ -83,6 +83,12 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
                    [](const std::string& a) { return a.rfind("--grpc_port=", 0) == 0; })) {
     args.push_back("--grpc_port=0");
   }
+  // Test servers stop at once unless the test studies the graceful stop: a lame duck on every
+  // stop would add seconds to each end-to-end test.
+  if (std::none_of(args.begin(), args.end(),
+                   [](const std::string& a) { return a.rfind("--lame_duck=", 0) == 0; })) {
+    args.push_back("--lame_duck=0s");
+  }
   args.push_back("--http_port=0");
   args.push_back("--http_address=127.0.0.1");
   args.push_back("--grpc_address=127.0.0.1");
