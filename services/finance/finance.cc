@@ -124,6 +124,13 @@ MemberFacts FactsOf(const membership::MemberProfile& profile) {
   f.employer_member_id = profile.payee.employer_member_id;
   f.convention_id = profile.payee.convention_id;
   f.none_reason = static_cast<PayeeNoneReason>(profile.payee.none_reason);
+  for (const membership::MandateBody body : profile.mandate_bodies) {
+    if (body == membership::MandateBody::kBureau) {
+      f.governance_bodies.push_back(GovernanceBody::kBureau);
+    } else if (body == membership::MandateBody::kBoard) {
+      f.governance_bodies.push_back(GovernanceBody::kBoard);
+    }
+  }
   return f;
 }
 

@@ -84,6 +84,9 @@ enum class PayeeNoneReason {
   kNoExerciseMode,
 };
 
+// The body a governance indemnity is paid for (numbered as membership's MandateBody).
+enum class GovernanceBody { kUnspecified, kBureau, kBoard };
+
 // What membership's GetMemberProfile says about the member on the meeting date.
 struct MemberFacts {
   std::string member_id{};
@@ -93,6 +96,9 @@ struct MemberFacts {
   std::string employer_member_id{};  // kEmployer
   std::string convention_id{};       // kEmployer
   PayeeNoneReason none_reason = PayeeNoneReason::kUnspecified;
+  // Bodies the member holds a mandate in on the day (staff mandates left out), in increasing
+  // order: a governance indemnity is due only for one of them.
+  std::vector<GovernanceBody> governance_bodies{};
 };
 
 // ---------------------------------------------------------------------------------------
@@ -100,9 +106,6 @@ struct MemberFacts {
 // ---------------------------------------------------------------------------------------
 
 enum class EntitlementCategory { kUnspecified, kRemuneration, kIndemnity };
-
-// The body a governance indemnity is paid for (numbered as membership's MandateBody).
-enum class GovernanceBody { kUnspecified, kBureau, kBoard };
 
 enum class EntitlementStatus {
   kUnspecified,

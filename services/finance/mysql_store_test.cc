@@ -97,14 +97,15 @@ class FinanceStoreTest : public ::testing::Test {
         .tenant_id = tenant_, .subject = "service:projects", .member_id = "", .roles = {"service"}};
   }
 
-  // A liberal member, up to date, paid directly.
-  std::string LiberalMember() {
+  // A liberal member, up to date, paid directly, holding a mandate in `mandate_bodies`.
+  std::string LiberalMember(std::vector<membership::MandateBody> mandate_bodies = {}) {
     membership::MemberProfile p;
     p.member_id = NextId("m");
     p.status = membership::MemberStatus::kActive;
     p.exercise_mode = membership::ExerciseMode::kLiberal;
     p.up_to_date = true;
     p.payee.kind = membership::PayeeKind::kSelf;
+    p.mandate_bodies = std::move(mandate_bodies);
     directory_.Put(tenant_, p);
     return p.member_id;
   }
@@ -576,7 +577,7 @@ TEST_F(FinanceStoreTest, FromEntitlementsToAPaidBatch) {
 TEST_F(FinanceStoreTest, GovernanceIndemnityCountsTowardTheCapAndReplays) {
   ASSERT_THAT(store_->SetCeiling(2041, 12000), IsOk());
   ASSERT_THAT(app_->CreatePolicy(treasurer_, PerMeeting(2041, 5000, 8000), "").status(), IsOk());
-  const std::string m = LiberalMember();
+  const std::string m = LiberalMember({membership::MandateBody::kBoard});
   const Entitlement meeting = Record(Line(m, absl::CivilDay(2041, 1, 10)));
   ASSERT_EQ(meeting.amount_cents, 5000);
   const GovernanceClaim claim{.member_id = m,
@@ -630,6 +631,7 @@ TEST_F(FinanceStoreTest, GovernanceIndemnityCountsTowardTheCapAndReplays) {
   late.status = membership::MemberStatus::kLapsed;
   late.exercise_mode = membership::ExerciseMode::kLiberal;
   late.payee.kind = membership::PayeeKind::kSelf;
+  late.mandate_bodies = {membership::MandateBody::kBoard};
   directory_.Put(tenant_, late);
   GovernanceClaim refused = claim;
   refused.member_id = late.member_id;
@@ -639,6 +641,15 @@ TEST_F(FinanceStoreTest, GovernanceIndemnityCountsTowardTheCapAndReplays) {
   refused.member_id = NextId("nobody");
   EXPECT_THAT(app_->RecordGovernanceIndemnity(treasurer_, refused).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, "not a member"));
+  // A member in good standing who does not sit in the board (only in the bureau, or in no
+  // body) is refused too, and nothing is recorded.
+  refused.member_id = LiberalMember({membership::MandateBody::kBureau});
+  EXPECT_THAT(
+      app_->RecordGovernanceIndemnity(treasurer_, refused).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, "holds no BOARD mandate on 2041-02-01"));
+  refused.member_id = LiberalMember();
+  EXPECT_THAT(app_->RecordGovernanceIndemnity(treasurer_, refused).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "holds no BOARD mandate"));
 
   auto governance = app_->ListEntitlements(
       treasurer_, EntitlementFilter{.year = 2041, .category = EntitlementCategory::kIndemnity},

@@ -14,6 +14,19 @@ namespace {
 
 constexpr absl::string_view kReversalSuffix = "/reversal";
 
+// The proto enumerator names, without the prefix.
+absl::string_view GovernanceBodyName(GovernanceBody body) {
+  switch (body) {
+    case GovernanceBody::kBureau:
+      return "BUREAU";
+    case GovernanceBody::kBoard:
+      return "BOARD";
+    case GovernanceBody::kUnspecified:
+      break;
+  }
+  return "UNSPECIFIED";
+}
+
 // Rounds num / den to the nearest integer, halves up; num >= 0, den > 0.
 int64_t DivRoundHalfUp(int64_t num, int64_t den) { return (num + den / 2) / den; }
 
@@ -223,6 +236,13 @@ absl::StatusOr<Entitlement> BuildGovernanceEntitlement(const GovernanceClaim& cl
     return absl::FailedPreconditionError(
         absl::StrCat("member_id: ", claim.member_id, " cannot be indemnified on ",
                      absl::FormatCivilTime(claim.work_date), ": ", IneligibleReasonText(why)));
+  }
+  // Decree 2022-375 indemnifies the work of those who sit in the body, on the days they do.
+  if (std::find(facts->governance_bodies.begin(), facts->governance_bodies.end(), claim.body) ==
+      facts->governance_bodies.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("member_id: ", claim.member_id, " holds no ", GovernanceBodyName(claim.body),
+                     " mandate on ", absl::FormatCivilTime(claim.work_date), " (the work date)"));
   }
   e.tenant_id = claim.tenant_id;
   e.idempotency_key = GovernanceEventKey(claim.request_id);

@@ -550,6 +550,12 @@ TEST(StatementTest, TotalsOverCurrentEntitlementsOfTheYear) {
 namespace cpts::finance {
 namespace {
 
+// `f` as a member sitting in `body` on the work date.
+MemberFacts Sitting(MemberFacts f, GovernanceBody body = GovernanceBody::kBureau) {
+  f.governance_bodies.push_back(body);
+  return f;
+}
+
 GovernanceClaim Claim(Cents amount = 30000) {
   return GovernanceClaim{.tenant_id = "t1",
                          .member_id = "mem1",
@@ -561,7 +567,7 @@ GovernanceClaim Claim(Cents amount = 30000) {
 }
 
 TEST(GovernanceTest, IsAnIndemnityChargedToGovernanceAndWaitsForApproval) {
-  const MemberFacts facts = Liberal();
+  const MemberFacts facts = Sitting(Liberal());
   auto e = BuildGovernanceEntitlement(Claim(), &facts, Ceilings(), 0);
   ASSERT_THAT(e, IsOk());
   EXPECT_EQ(e->category, EntitlementCategory::kIndemnity);
@@ -590,7 +596,7 @@ TEST(GovernanceTest, IsAnIndemnityChargedToGovernanceAndWaitsForApproval) {
 }
 
 TEST(GovernanceTest, SalariedMemberIsPaidThroughTheEmployer) {
-  const MemberFacts facts = SalariedWithConvention();
+  const MemberFacts facts = Sitting(SalariedWithConvention());
   auto e = BuildGovernanceEntitlement(Claim(), &facts, Ceilings(), 0);
   ASSERT_THAT(e, IsOk());
   EXPECT_EQ(e->payee.type, PayeeType::kEmployer);
@@ -599,7 +605,7 @@ TEST(GovernanceTest, SalariedMemberIsPaidThroughTheEmployer) {
 }
 
 TEST(GovernanceTest, AnIneligibleMemberIsRefusedNotRecorded) {
-  MemberFacts late = Liberal();
+  MemberFacts late = Sitting(Liberal());
   late.up_to_date = false;
   EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &late, Ceilings(), 0),
               StatusIs(absl::StatusCode::kFailedPrecondition, "member_id: mem1"));
@@ -607,19 +613,34 @@ TEST(GovernanceTest, AnIneligibleMemberIsRefusedNotRecorded) {
               StatusIs(absl::StatusCode::kFailedPrecondition, "not up to date"));
   EXPECT_THAT(BuildGovernanceEntitlement(Claim(), nullptr, Ceilings(), 0),
               StatusIs(absl::StatusCode::kFailedPrecondition, "not a member"));
-  MemberFacts no_convention = SalariedWithConvention();
+  MemberFacts no_convention = Sitting(SalariedWithConvention());
   no_convention.payee_kind = MemberPayeeKind::kNone;
   no_convention.none_reason = PayeeNoneReason::kNoValidConvention;
   EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &no_convention, Ceilings(), 0),
               StatusIs(absl::StatusCode::kFailedPrecondition, "employer convention"));
-  MemberFacts other = Liberal();
+  MemberFacts other = Sitting(Liberal());
   other.member_id = "mem2";
   EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &other, Ceilings(), 0),
               StatusIs(absl::StatusCode::kInvalidArgument, "facts.member_id"));
 }
 
+TEST(GovernanceTest, OnlyAMemberSittingInTheBodyThatDayIsIndemnified) {
+  const MemberFacts no_mandate = Liberal();
+  EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &no_mandate, Ceilings(), 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "member_id: mem1 holds no BUREAU mandate on 2025-03-12"));
+  const MemberFacts board = Sitting(Liberal(), GovernanceBody::kBoard);
+  EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &board, Ceilings(), 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "no BUREAU mandate"));
+  GovernanceClaim board_work = Claim();
+  board_work.body = GovernanceBody::kBoard;
+  EXPECT_THAT(BuildGovernanceEntitlement(board_work, &board, Ceilings(), 0), IsOk());
+  const MemberFacts both = Sitting(board, GovernanceBody::kBureau);
+  EXPECT_THAT(BuildGovernanceEntitlement(Claim(), &both, Ceilings(), 0), IsOk());
+}
+
 TEST(GovernanceTest, CountsWithRemunerationsTowardTheCap) {
-  const MemberFacts facts = Liberal();
+  const MemberFacts facts = Sitting(Liberal());
   // 47 000 EUR of remunerations already: 100 of the 300 claimed fit under the 2025 PASS.
   auto capped = BuildGovernanceEntitlement(Claim(), &facts, Ceilings(), 4'700'000);
   ASSERT_THAT(capped, IsOk());
@@ -640,7 +661,7 @@ TEST(GovernanceTest, CountsWithRemunerationsTowardTheCap) {
 }
 
 TEST(GovernanceTest, InvalidClaimsNameTheField) {
-  const MemberFacts facts = Liberal();
+  const MemberFacts facts = Sitting(Liberal());
   struct Case {
     GovernanceClaim claim;
     const char* field;
@@ -667,7 +688,7 @@ TEST(GovernanceTest, InvalidClaimsNameTheField) {
 }
 
 TEST(GovernanceTest, ARevisionOnlyCapsGovernanceAgainAndLeavesRecoveries) {
-  const MemberFacts facts = Liberal();
+  const MemberFacts facts = Sitting(Liberal());
   auto governance = BuildGovernanceEntitlement(Claim(), &facts, Ceilings(), 0);
   ASSERT_THAT(governance, IsOk());
   governance->id = "g1";

@@ -266,6 +266,9 @@ void ToProto(const MemberProfile& in, v1::MemberProfile* out) {
   out->set_rpps(in.rpps);
   out->set_given_name(in.given_name);
   out->set_family_name(in.family_name);
+  for (MandateBody body : in.mandate_bodies) {
+    out->add_mandate_bodies(static_cast<v1::MandateBody>(body));
+  }
 }
 
 void ToProto(const AuditEntry& in, v1::MemberHistoryEntry* out) {

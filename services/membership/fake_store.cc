@@ -524,6 +524,7 @@ absl::StatusOr<std::vector<Mandate>> FakeMembershipStore::ListMandates(
   for (const auto& [key, m] : mandates_) {
     if (key.first != tenant_id) continue;
     if (filter.body != MandateBody::kUnspecified && m.body != filter.body) continue;
+    if (!filter.member_id.empty() && m.member_id != filter.member_id) continue;
     if (filter.in_force_on.has_value() && !m.InForceOn(*filter.in_force_on)) continue;
     out.push_back(m);
   }

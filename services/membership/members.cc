@@ -1384,6 +1384,10 @@ absl::StatusOr<MemberProfile> Membership::GetMemberProfile(const Principal& call
   if (m.kind == MemberKind::kPerson && m.exercise_mode != ExerciseMode::kLiberal) {
     CPTS_ASSIGN_OR_RETURN(conventions, repos_.conventions.ListConventions(caller.tenant_id, m.id));
   }
+  CPTS_ASSIGN_OR_RETURN(
+      const std::vector<Mandate> mandates,
+      repos_.mandates.ListMandates(
+          caller.tenant_id, MandateFilter{.in_force_on = day, .body = {}, .member_id = m.id}));
   MemberProfile p;
   p.member_id = m.id;
   p.kind = m.kind;
@@ -1404,6 +1408,12 @@ absl::StatusOr<MemberProfile> Membership::GetMemberProfile(const Principal& call
   p.rpps = m.rpps;
   p.given_name = m.given_name;
   p.family_name = m.kind == MemberKind::kPerson ? m.family_name : m.organization_name;
+  // The store orders mandates by body first.
+  for (const Mandate& mandate : mandates) {
+    if (p.mandate_bodies.empty() || p.mandate_bodies.back() != mandate.body) {
+      p.mandate_bodies.push_back(mandate.body);
+    }
+  }
   return p;
 }
 

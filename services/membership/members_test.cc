@@ -22,6 +22,7 @@ namespace {
 using ::cpts::testing::IsOk;
 using ::cpts::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using Principal = platform::auth::Principal;
 
@@ -1191,6 +1192,47 @@ TEST_F(MembershipTest, MandatesRespectSingleHolderRolesAndDates) {
   }));
   EXPECT_THAT(service_.EndMandate(coordinator_, {"ghost", std::nullopt, ""}),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(MembershipTest, ProfileListsTheBodiesOfTheMandatesInForceThatDay) {
+  const MemberView a = MustCreate(Gp("Camille", "Fictif", 1));
+  const MemberView b = MustCreate(Gp("Noa", "Exemple", 2));
+  Mandate board{"",
+                a.member.id,
+                MandateBody::kBoard,
+                MandateRole::kBoardMember,
+                absl::CivilDay(2025, 1, 1),
+                absl::CivilDay(2025, 12, 31),
+                "",
+                {},
+                {},
+                0};
+  ASSERT_THAT(service_.CreateMandate(bureau_, {board, ""}), IsOk());
+  Mandate president = board;
+  president.body = MandateBody::kBureau;
+  president.role = MandateRole::kPresident;
+  president.start_date = absl::CivilDay(2025, 3, 1);
+  president.end_date = std::nullopt;
+  ASSERT_THAT(service_.CreateMandate(bureau_, {president, ""}), IsOk());
+  Mandate vp = president;
+  vp.role = MandateRole::kVicePresident;
+  ASSERT_THAT(service_.CreateMandate(bureau_, {vp, ""}), IsOk());  // same body: listed once
+  Mandate other = board;
+  other.member_id = b.member.id;
+  ASSERT_THAT(service_.CreateMandate(bureau_, {other, ""}), IsOk());
+
+  auto bodies_on = [&](absl::CivilDay day) {
+    auto profile = service_.GetMemberProfile(finance_, {a.member.id, day});
+    EXPECT_THAT(profile, IsOk());
+    return profile.ok() ? profile->mandate_bodies : std::vector<MandateBody>{};
+  };
+  EXPECT_THAT(bodies_on(absl::CivilDay(2024, 12, 31)), IsEmpty());
+  EXPECT_THAT(bodies_on(absl::CivilDay(2025, 1, 1)), ElementsAre(MandateBody::kBoard));
+  EXPECT_THAT(bodies_on(absl::CivilDay(2025, 3, 1)),
+              ElementsAre(MandateBody::kBureau, MandateBody::kBoard));
+  EXPECT_THAT(bodies_on(absl::CivilDay(2025, 12, 31)),
+              ElementsAre(MandateBody::kBureau, MandateBody::kBoard));
+  EXPECT_THAT(bodies_on(absl::CivilDay(2026, 1, 1)), ElementsAre(MandateBody::kBureau));
 }
 
 // --- store errors ------------------------------------------------------------------------

@@ -289,6 +289,8 @@ struct MemberProfile {
   std::string rpps{};
   std::string given_name{};
   std::string family_name{};  // or the legal entity's name
+  // Bodies with a mandate in force on `on_date`, without duplicates, in increasing order.
+  std::vector<MandateBody> mandate_bodies{};
 };
 
 // ---------------------------------------------------------------------------------------

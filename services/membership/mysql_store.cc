@@ -312,6 +312,7 @@ SELECT id, member_id, body, role, start_date, end_date, end_reason, create_time,
 FROM mandates
 WHERE tenant_id = ?
   AND (? = 'UNSPECIFIED' OR body = ?)
+  AND (? = '' OR member_id = ?)
   AND (? IS NULL OR (start_date <= ? AND (end_date IS NULL OR end_date >= ?)))
 ORDER BY body, role, start_date, id)sql";
 
@@ -1678,6 +1679,8 @@ absl::StatusOr<std::vector<Mandate>> MysqlMembershipStore::ListMandates(
         .Str(tenant_id)
         .Str(body)
         .Str(body)
+        .Str(filter.member_id)
+        .Str(filter.member_id)
         .Day(filter.in_force_on)
         .Day(filter.in_force_on)
         .Day(filter.in_force_on);

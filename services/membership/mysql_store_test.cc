@@ -202,10 +202,11 @@ MemberFilter With(std::string MemberFilter::*field, std::string value) {
 }
 
 MandateFilter InForce(std::optional<absl::CivilDay> day,
-                      MandateBody body = MandateBody::kUnspecified) {
+                      MandateBody body = MandateBody::kUnspecified, std::string member_id = "") {
   MandateFilter f;
   f.in_force_on = day;
   f.body = body;
+  f.member_id = std::move(member_id);
   return f;
 }
 
@@ -1372,7 +1373,7 @@ TEST_F(MysqlStoreTest, MandatesAreCreatedFilteredAndEnded) {
   EXPECT_THAT(same_role_seen["md-pres-new"], ElementsAre("md-pres-old"));
   EXPECT_THAT(same_role_seen["md-board"], IsEmpty());
 
-  auto ids = [&](MandateFilter filter) {
+  auto ids = [&](const MandateFilter& filter) {
     absl::StatusOr<std::vector<Mandate>> list = store_->ListMandates(tenant_, filter);
     EXPECT_THAT(list, IsOk());
     std::vector<std::string> out;
@@ -1391,6 +1392,13 @@ TEST_F(MysqlStoreTest, MandatesAreCreatedFilteredAndEnded) {
               ElementsAre("md-pres-old"));
   EXPECT_THAT(ids(InForce(absl::CivilDay(2024, 6, 1))), ElementsAre("md-pres-new", "md-board"));
   EXPECT_THAT(ids(InForce(absl::CivilDay(2021, 1, 1))), IsEmpty());
+  // One member's mandates (what GetMemberProfile reads).
+  EXPECT_THAT(ids(InForce(std::nullopt, MandateBody::kUnspecified, "m-2")),
+              ElementsAre("md-pres-old", "md-staff"));
+  EXPECT_THAT(ids(InForce(absl::CivilDay(2024, 6, 1), MandateBody::kUnspecified, "m-1")),
+              ElementsAre("md-pres-new", "md-board"));
+  EXPECT_THAT(ids(InForce(absl::CivilDay(2024, 6, 1), MandateBody::kUnspecified, "m-2")),
+              IsEmpty());
 
   absl::StatusOr<Mandate> got = store_->GetMandate(tenant_, "md-pres-old");
   ASSERT_THAT(got, IsOk());

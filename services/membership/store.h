@@ -229,6 +229,7 @@ class ConventionRepository {
 struct MandateFilter {
   std::optional<absl::CivilDay> in_force_on;     // only mandates in force on that day
   MandateBody body = MandateBody::kUnspecified;  // kUnspecified = any body
+  std::string member_id;                         // empty = any member
 };
 
 class MandateRepository {

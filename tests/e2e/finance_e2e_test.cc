@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "tests/e2e/finance_fixture.h"
 
 namespace cpts::e2e {
@@ -363,6 +364,7 @@ TEST_F(FinanceE2eTest, AciReportAddsUpToTheLedger) {
   // Indemnities of the same action, and a governance indemnity (functioning), paid.
   CreatePerMeetingPolicy(5000, 8000);
   const std::string member = LiberalMember();
+  GiveMandate(member, membership::v1::MANDATE_BODY_BOARD);
   const auto e = Record(Event(member, ENTITLEMENT_ROLE_REFERENT, 60));
   fv1::RecordGovernanceIndemnityRequest governance;
   governance.set_member_id(member);
@@ -451,6 +453,7 @@ TEST_F(FinanceE2eTest, GovernanceIndemnityIsCappedWithRemunerationsAndPaid) {
   CreatePerMeetingPolicy(5000, 8000);
   const std::string treasurer = Token({"treasurer"});
   const std::string member = LiberalMember();
+  GiveMandate(member, membership::v1::MANDATE_BODY_BUREAU);
   const auto meeting = Record(Event(member, ENTITLEMENT_ROLE_MEMBER, 60));
   ASSERT_EQ(meeting.entitlement().amount_cents(), 5000);
 
@@ -532,6 +535,22 @@ TEST_F(FinanceE2eTest, GovernanceIndemnityIsCappedWithRemunerationsAndPaid) {
   st = finance_->RecordGovernanceIndemnity(Ctx(treasurer).get(), entity, &again);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(st.error_message(), HasSubstr("member_id"));
+  // Only for work in a body the member sits in that day: a member with no mandate, or with a
+  // board mandate claiming bureau work, is refused, naming the body and the date.
+  const std::string work_date = absl::StrFormat("%04d-%02d-%02d", req.work_date().year(),
+                                                req.work_date().month(), req.work_date().day());
+  const std::string no_mandate = LiberalMember();
+  const std::string on_board = LiberalMember();
+  GiveMandate(on_board, membership::v1::MANDATE_BODY_BOARD);
+  for (const std::string& outsider : {no_mandate, on_board}) {
+    fv1::RecordGovernanceIndemnityRequest claim = req;
+    claim.set_member_id(outsider);
+    claim.set_amount_cents(10'000);
+    claim.set_request_id(absl::StrCat("gov-outsider-", outsider));
+    st = finance_->RecordGovernanceIndemnity(Ctx(treasurer).get(), claim, &again);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << outsider;
+    EXPECT_THAT(st.error_message(), HasSubstr(absl::StrCat("no BUREAU mandate on ", work_date)));
+  }
 
   fv1::ListEntitlementsRequest list;
   list.set_year(year());

@@ -244,6 +244,22 @@ std::string FinanceE2e::SalariedMember(const std::string& employer) {
   return id;
 }
 
+void FinanceE2e::GiveMandate(const std::string& member_id, mv1::MandateBody body) {
+  const int n = seq.fetch_add(1);
+  mv1::CreateMandateRequest req;
+  req.mutable_mandate()->set_member_id(member_id);
+  req.mutable_mandate()->set_body(body);
+  req.mutable_mandate()->set_role(body == mv1::MANDATE_BODY_BUREAU
+                                      ? mv1::MANDATE_ROLE_VICE_PRESIDENT
+                                      : mv1::MANDATE_ROLE_BOARD_MEMBER);
+  SetDate(absl::CivilDay(year(), 1, 1), req.mutable_mandate()->mutable_start_date());
+  req.set_request_id(absl::StrCat("fin-mandate-", n));
+  mv1::CreateMandateResponse resp;
+  const grpc::Status st =
+      membership_->CreateMandate(Ctx(Token({"bureau_member"})).get(), req, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+}
+
 fv1::RecordAttendanceRequest FinanceE2e::Event(const std::string& member_id,
                                                projects::v1::EntitlementRole role, int minutes,
                                                const std::string& meeting_id) {

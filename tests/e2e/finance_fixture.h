@@ -73,6 +73,9 @@ class FinanceE2e : public ::testing::Test {
   std::string LegalEntityMember();
   // A salaried member; with `employer` non-empty, under a convention with it from 1 January.
   std::string SalariedMember(const std::string& employer);
+  // Gives `member_id` a mandate in `body` (BUREAU: vice-president, BOARD: board member) from
+  // 1 January of the current year, through membership's CreateMandate; fails the test on error.
+  void GiveMandate(const std::string& member_id, membership::v1::MandateBody body);
 
   // An attendance event of the test's tenant for a meeting today (in the CPTS's calendar,
   // Europe/Paris, as membership dates adhesions: never before the member's approval).

@@ -15,6 +15,14 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+cpts::common::v1::Date Date(int year, int month, int day) {
+  cpts::common::v1::Date out;
+  out.set_year(year);
+  out.set_month(month);
+  out.set_day(day);
+  return out;
+}
+
 // ---- Authentication and authorization --------------------------------------------------
 
 TEST_F(MembershipE2e, NoTokenIsUnauthenticated) {
@@ -228,6 +236,35 @@ TEST_F(MembershipE2e, DirectoryProfileForServices) {
   EXPECT_TRUE(resp.profile().up_to_date());
   EXPECT_EQ(resp.profile().payee().kind(), v1::PAYEE_KIND_SELF);
   EXPECT_THAT(resp.profile().commune_insee_codes(), ::testing::ElementsAre("33529"));
+  EXPECT_THAT(resp.profile().mandate_bodies(), ::testing::IsEmpty());
+
+  // A board mandate for 2024 shows on a day inside it, not on the day after it ends.
+  v1::CreateMandateRequest mandate;
+  mandate.mutable_mandate()->set_member_id(alice.id());
+  mandate.mutable_mandate()->set_body(v1::MANDATE_BODY_BOARD);
+  mandate.mutable_mandate()->set_role(v1::MANDATE_ROLE_BOARD_MEMBER);
+  *mandate.mutable_mandate()->mutable_start_date() = Date(2024, 1, 1);
+  *mandate.mutable_mandate()->mutable_end_date() = Date(2024, 12, 31);
+  v1::CreateMandateResponse created;
+  const grpc::Status made =
+      stub_->CreateMandate(Ctx(Token(tenant_, {"bureau_member"})).get(), mandate, &created);
+  ASSERT_TRUE(made.ok()) << made.error_message();
+  auto bodies_on = [&](const cpts::common::v1::Date& day) {
+    v1::GetMemberProfileRequest on_day;
+    on_day.set_member_id(alice.id());
+    *on_day.mutable_on_date() = day;
+    v1::GetMemberProfileResponse got;
+    const grpc::Status status = stub_->GetMemberProfile(
+        Ctx(tokens_->Mint(
+                {.roles = {"service"}, .tenant_id = tenant_, .subject = "service:finance"}))
+            .get(),
+        on_day, &got);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return std::vector<int>(got.profile().mandate_bodies().begin(),
+                            got.profile().mandate_bodies().end());
+  };
+  EXPECT_THAT(bodies_on(Date(2024, 12, 31)), ::testing::ElementsAre(v1::MANDATE_BODY_BOARD));
+  EXPECT_THAT(bodies_on(Date(2025, 1, 1)), ::testing::IsEmpty());
 }
 
 // ---- Idempotency, uniqueness, concurrency -------------------------------------------------

@@ -43,6 +43,8 @@ MemberProfile FromProto(const v1::MemberProfile& in) {
   out.rpps = in.rpps();
   out.given_name = in.given_name();
   out.family_name = in.family_name();
+  out.mandate_bodies.reserve(in.mandate_bodies_size());
+  for (int body : in.mandate_bodies()) out.mandate_bodies.push_back(static_cast<MandateBody>(body));
   return out;
 }
 

@@ -1,10 +1,10 @@
 #pragma once
 
 // How the other services learn what membership knows: a member's profile on a day (status,
-// profession, exercise mode, communes, up-to-date flag, payee, RPPS and names) and the
-// tenant's identity. In production GrpcMemberDirectory calls membership's GetMemberProfile and
-// GetTenant with a service token; unit tests use FakeMemberDirectory. No other service reads
-// membership's tables.
+// profession, exercise mode, communes, up-to-date flag, payee, RPPS, names, bodies the member
+// holds a mandate in) and the tenant's identity. In production GrpcMemberDirectory calls
+// membership's GetMemberProfile and GetTenant with a service token; unit tests use
+// FakeMemberDirectory. No other service reads membership's tables.
 
 #include <map>
 #include <mutex>
