@@ -357,6 +357,15 @@ void ToProto(const Document& in, v1::Document* out) {
   ToProto(in.create_time, out->mutable_create_time());
 }
 
+void ToProto(const DeadEvent& in, v1::DeadOutboxEvent* out) {
+  out->set_id(in.id);
+  out->set_topic(in.topic);
+  out->set_event_key(in.event_key);
+  out->set_attempts(in.attempts);
+  out->set_last_error(in.last_error);
+  ToProto(in.dead_time, out->mutable_dead_time());
+}
+
 // --- meetings ----------------------------------------------------------------------------
 
 Minutes FromProto(const v1::Minutes& in) {

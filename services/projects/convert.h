@@ -20,6 +20,7 @@
 #include "services/projects/attendance.h"
 #include "services/projects/model.h"
 #include "services/projects/report.h"
+#include "services/projects/store.h"
 
 namespace cpts::projects {
 
@@ -63,6 +64,8 @@ absl::StatusOr<Meeting> FromProto(const v1::Meeting& in, absl::string_view field
 void ToProto(const Meeting& in, v1::Meeting* out);
 Minutes FromProto(const v1::Minutes& in);
 void ToProto(const MeetingReply& in, v1::MeetingReply* out);
+
+void ToProto(const DeadEvent& in, v1::DeadOutboxEvent* out);
 
 absl::StatusOr<AttendanceLine> FromProto(const v1::AttendanceLine& in, absl::string_view field);
 absl::StatusOr<AttendanceSheet> FromProto(const v1::AttendanceSheet& in, absl::string_view field);

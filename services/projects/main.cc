@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
                                                                          .documents = s,
                                                                          .meetings = s,
                                                                          .attendance = s,
+                                                                         .outbox = s,
                                                                          .members = *w->members,
                                                                          .clock = env.clock,
                                                                          .ids = env.ids});

@@ -16,6 +16,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cpts/projects/v1/events.pb.h"
 #include "services/platform/core/status_macros.h"
 #include "services/platform/db/audit_log.h"
@@ -2166,6 +2167,76 @@ absl::StatusOr<std::vector<AttendanceRepository::HeldSheet>> MysqlProjectsStore:
             } catch (const sql::SQLException& e) {
               return MapSqlException(e, "list sheets of member");
             }
+          });
+      !tx.ok()) {
+    return tx;
+  }
+  return out;
+}
+
+// =========================================================================================
+// Outbox
+// =========================================================================================
+
+namespace {
+// A whole topic may be re-queued at once: the audit row names the first ids and the count.
+std::string IdList(const std::vector<int64_t>& ids) {
+  constexpr size_t kMaxListed = 100;
+  if (ids.size() <= kMaxListed) return absl::StrJoin(ids, ",");
+  return absl::StrCat(absl::StrJoin(ids.begin(), ids.begin() + kMaxListed, ","), ",...(",
+                      ids.size(), ")");
+}
+}  // namespace
+
+absl::StatusOr<DeadEventPage> MysqlProjectsStore::ListDeadEvents(absl::string_view tenant_id,
+                                                                 int limit, int64_t after_id) {
+  DeadEventPage out;
+  if (absl::Status tx = RunInTransaction(
+          pool_,
+          [&](Connection& conn) -> absl::Status {
+            CPTS_ASSIGN_OR_RETURN(
+                platform::db::DeadOutboxPage page,
+                platform::db::ListDeadOutbox(conn, std::string(tenant_id), limit, after_id));
+            out = DeadEventPage{};
+            out.events.reserve(page.events.size());
+            for (platform::db::DeadOutboxEvent& e : page.events) {
+              out.events.push_back({.id = e.seq,
+                                    .topic = std::move(e.topic),
+                                    .event_key = std::move(e.event_key),
+                                    .attempts = e.attempts,
+                                    .last_error = std::move(e.last_error),
+                                    .dead_time = e.dead_since});
+            }
+            out.next_after_id = page.next_after_seq;
+            return absl::OkStatus();
+          });
+      !tx.ok()) {
+    return tx;
+  }
+  return out;
+}
+
+absl::StatusOr<RequeueOutcome> MysqlProjectsStore::RequeueEvents(absl::string_view tenant_id,
+                                                                 const std::vector<int64_t>& ids,
+                                                                 absl::string_view topic,
+                                                                 absl::Time now, AuditEntry audit) {
+  RequeueOutcome out;
+  if (absl::Status tx = RunInTransaction(
+          pool_,
+          [&](Connection& conn) -> absl::Status {
+            const std::string tenant(tenant_id);
+            absl::StatusOr<platform::db::OutboxRequeueResult> result =
+                ids.empty()
+                    ? platform::db::RequeueDeadOutboxTopic(conn, tenant, std::string(topic), now)
+                    : platform::db::RequeueDeadOutbox(conn, tenant, ids, now);
+            if (!result.ok()) return result.status();
+            out = RequeueOutcome{.requeued = std::move(result->requeued),
+                                 .not_dead = std::move(result->not_dead)};
+            AuditEntry entry = audit;
+            entry.tenant_id = tenant;
+            absl::StrAppend(&entry.details, entry.details.empty() ? "" : " ",
+                            "requeued=", IdList(out.requeued), " not_dead=", IdList(out.not_dead));
+            return AppendAuditEntry(conn, entry);
           });
       !tx.ok()) {
     return tx;

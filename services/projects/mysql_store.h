@@ -20,6 +20,7 @@
 // - Idempotency keys live in `idempotency_keys`, written in the creating transaction.
 // This header includes no connector header: only mysql_store.cc sees <cppconn/...>.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,7 +50,8 @@ class MysqlProjectsStore final : public SettingsRepository,
                                  public TaskRepository,
                                  public DocumentRepository,
                                  public MeetingRepository,
-                                 public AttendanceRepository {
+                                 public AttendanceRepository,
+                                 public OutboxRepository {
  public:
   // `pool` connects to a schema migrated with {PlatformMigrations(), Migrations()}; `ids`
   // names the rows the store creates itself (indicators, participations, join requests,
@@ -164,6 +166,14 @@ class MysqlProjectsStore final : public SettingsRepository,
   absl::StatusOr<std::vector<HeldSheet>> ListSheetsOfMember(
       absl::string_view tenant_id, absl::string_view member_id,
       const std::optional<std::pair<absl::Time, std::string>>& before, int limit) override;
+
+  // OutboxRepository
+  absl::StatusOr<DeadEventPage> ListDeadEvents(absl::string_view tenant_id, int limit,
+                                               int64_t after_id) override;
+  absl::StatusOr<RequeueOutcome> RequeueEvents(absl::string_view tenant_id,
+                                               const std::vector<int64_t>& ids,
+                                               absl::string_view topic, absl::Time now,
+                                               AuditEntry audit) override;
 
  private:
   platform::db::ConnectionPool& pool_;

@@ -18,11 +18,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "cpts/projects/v1/events.pb.h"
+#include "services/platform/core/status_macros.h"
 #include "services/platform/db/audit_log.h"
 #include "services/platform/db/connection_pool.h"
 #include "services/platform/db/db_test_util.h"
 #include "services/platform/db/migrations.h"
 #include "services/platform/db/outbox.h"
+#include "services/platform/db/transaction.h"
 #include "services/platform/testing/mariadb_server.h"
 #include "services/platform/testing/status_matchers.h"
 #include "services/projects/convert.h"
@@ -117,6 +119,7 @@ class ProjectsStoreTest : public ::testing::Test {
                           .documents = store_,
                           .meetings = store_,
                           .attendance = store_,
+                          .outbox = store_,
                           .members = members_,
                           .clock = clock_,
                           .ids = ids_}) {}
@@ -751,6 +754,99 @@ TEST_F(ProjectsStoreTest, TasksDocumentsAndPagination) {
   ASSERT_THAT(docs, IsOk());
   ASSERT_THAT(docs->items, SizeIs(1));
   EXPECT_EQ(docs->items[0].author_member_id, "m-act");
+}
+
+// A topic of this test only: the relays of other tests never claim its events.
+constexpr char kRepairTopic[] = "test.requeue";
+
+TEST_F(ProjectsStoreTest, CoordinatorListsDeadOutboxEventsAndRequeuesThemForDelivery) {
+  const std::string other = NextTenant();
+  ASSERT_THAT(
+      platform::db::RunInTransaction(
+          pool(),
+          [&](platform::db::Connection& conn) -> absl::Status {
+            for (const auto& [tenant, key] : std::vector<std::pair<std::string, std::string>>{
+                     {tenant_, "k1"}, {tenant_, "k2"}, {tenant_, "k3"}, {other, "k1"}}) {
+              CPTS_RETURN_IF_ERROR(platform::db::AppendOutbox(conn, {.tenant_id = tenant,
+                                                                     .topic = kRepairTopic,
+                                                                     .event_key = key,
+                                                                     .created_at = clock_.Now()}));
+            }
+            return absl::OkStatus();
+          }),
+      IsOk());
+  bool refuse = true;
+  std::map<std::string, int> delivered;
+  auto relay = OutboxRelay::Create(pool(), clock_, {},
+                                   {{kRepairTopic, [&](const OutboxEvent& e) -> absl::Status {
+                                       if (refuse && e.event_key != "k3")
+                                         return absl::InvalidArgumentError("no tariff \xC3");
+                                       ++delivered[absl::StrCat(e.tenant_id, "/", e.event_key)];
+                                       return absl::OkStatus();
+                                     }}});
+  ASSERT_THAT(relay, IsOk());
+  ASSERT_THAT((*relay)->RunOnce(), IsOk());
+
+  EXPECT_THAT(app_.ListDeadOutboxEvents(Member("m-ref"), 0, ""),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(app_.RequeueOutboxEvents(Member("m-ref"), {}, kRepairTopic, "tarif ajouté"),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(app_.ListDeadOutboxEvents(Coordinator(), -1, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "page_size"));
+  EXPECT_THAT(app_.ListDeadOutboxEvents(Coordinator(), 0, "!!"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "page_token"));
+
+  auto first = app_.ListDeadOutboxEvents(Coordinator(), 1, "");
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(first->items, SizeIs(1));
+  EXPECT_EQ(first->items[0].topic, kRepairTopic);
+  EXPECT_EQ(first->items[0].event_key, "k1");
+  EXPECT_EQ(first->items[0].attempts, 1);
+  EXPECT_THAT(first->items[0].last_error, HasSubstr("no tariff ?"));  // made valid UTF-8
+  EXPECT_EQ(first->items[0].dead_time, clock_.Now());
+  ASSERT_FALSE(first->next_page_token.empty());
+  auto second = app_.ListDeadOutboxEvents(Coordinator(), 1, first->next_page_token);
+  ASSERT_THAT(second, IsOk());
+  ASSERT_THAT(second->items, SizeIs(1));  // k3 was delivered, the other tenant's is not shown
+  EXPECT_EQ(second->items[0].event_key, "k2");
+  EXPECT_TRUE(second->next_page_token.empty());
+  const int64_t k1 = first->items[0].id;
+  const int64_t k3 = Count(absl::StrCat("SELECT seq FROM outbox_event WHERE tenant_id = '", tenant_,
+                                        "' AND event_key = 'k3'"));
+  const int64_t others_k1 = Count(absl::StrCat("SELECT seq FROM outbox_event WHERE tenant_id = '",
+                                               other, "' AND event_key = 'k1'"));
+
+  EXPECT_THAT(app_.RequeueOutboxEvents(Coordinator(), {k1}, "", " "),
+              StatusIs(absl::StatusCode::kInvalidArgument, "reason"));
+  EXPECT_THAT(app_.RequeueOutboxEvents(Coordinator(), {k1}, kRepairTopic, "tarif ajouté"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "topic"));
+  // Another tenant's event is unknown here, and nothing of the call is written.
+  EXPECT_THAT(app_.RequeueOutboxEvents(Coordinator(), {k1, others_k1}, "", "tarif ajouté"),
+              StatusIs(absl::StatusCode::kNotFound));
+  const std::string audit_count =
+      absl::StrCat("SELECT COUNT(*) FROM audit_log WHERE tenant_id = '", tenant_,
+                   "' AND action = 'projects.OUTBOX_REQUEUED'");
+  EXPECT_EQ(Count(audit_count), 0);
+
+  clock_.Advance(absl::Minutes(5));
+  auto by_ids = app_.RequeueOutboxEvents(Coordinator(), {k1, k3}, "", "tarif ajouté");
+  ASSERT_THAT(by_ids, IsOk());
+  EXPECT_THAT(by_ids->requeued, ElementsAre(k1));
+  EXPECT_THAT(by_ids->not_dead, ElementsAre(k3));
+  EXPECT_EQ(Count(audit_count), 1);
+  auto by_topic = app_.RequeueOutboxEvents(Coordinator(), {}, kRepairTopic, "tarif ajouté");
+  ASSERT_THAT(by_topic, IsOk());
+  EXPECT_THAT(by_topic->requeued, SizeIs(1));  // k2 only: k1 is pending, the other tenant's kept
+  EXPECT_EQ(Count(audit_count), 2);
+
+  refuse = false;
+  ASSERT_THAT((*relay)->RunOnce(), IsOk());
+  EXPECT_EQ(delivered[absl::StrCat(tenant_, "/k1")], 1);
+  EXPECT_EQ(delivered[absl::StrCat(tenant_, "/k2")], 1);
+  EXPECT_EQ(delivered[absl::StrCat(other, "/k1")], 0);
+  auto after = app_.ListDeadOutboxEvents(Coordinator(), 0, "");
+  ASSERT_THAT(after, IsOk());
+  EXPECT_THAT(after->items, SizeIs(0));
 }
 
 }  // namespace

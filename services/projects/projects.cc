@@ -1299,4 +1299,43 @@ absl::StatusOr<ProjectReport> Projects::GetProjectReport(const Caller& caller, i
   return BuildProjectReport(year, rules.zone, missions, actions, values, meetings);
 }
 
+// =========================================================================================
+// Outbox repairs
+// =========================================================================================
+
+absl::StatusOr<Page<DeadEvent>> Projects::ListDeadOutboxEvents(const Caller& caller, int page_size,
+                                                               absl::string_view page_token) {
+  CPTS_RETURN_IF_ERROR(RequireCoordinator(caller, "ListDeadOutboxEvents"));
+  CPTS_ASSIGN_OR_RETURN(int size,
+                        EffectivePageSize(page_size, kDefaultPage, kMaxPage, "page_size"));
+  int64_t after_id = 0;
+  if (!page_token.empty()) {
+    CPTS_ASSIGN_OR_RETURN(std::vector<std::string> parts, DecodeToken(page_token, 1));
+    if (!absl::SimpleAtoi(parts[0], &after_id) || after_id <= 0) {
+      return FieldError("page_token", "malformed");
+    }
+  }
+  CPTS_ASSIGN_OR_RETURN(DeadEventPage dead,
+                        d_.outbox.ListDeadEvents(caller.tenant_id, size, after_id));
+  Page<DeadEvent> page;
+  page.items = std::move(dead.events);
+  for (DeadEvent& e : page.items) e.last_error = ScrubUtf8(e.last_error);
+  if (dead.next_after_id != 0)
+    page.next_page_token = EncodeToken({absl::StrCat(dead.next_after_id)});
+  return page;
+}
+
+absl::StatusOr<RequeueOutcome> Projects::RequeueOutboxEvents(const Caller& caller,
+                                                             const std::vector<int64_t>& ids,
+                                                             absl::string_view topic,
+                                                             absl::string_view reason) {
+  CPTS_RETURN_IF_ERROR(RequireCoordinator(caller, "RequeueOutboxEvents"));
+  CPTS_RETURN_IF_ERROR(ValidateRequeueTarget(ids, topic));
+  CPTS_ASSIGN_OR_RETURN(std::string why, NormalizeText(reason, "reason", 500, true));
+  const absl::Time now = d_.clock.Now();
+  return d_.outbox.RequeueEvents(caller.tenant_id, ids, topic, now,
+                                 Audit(caller, "outbox", caller.tenant_id, "OUTBOX_REQUEUED", now,
+                                       why, ids.empty() ? absl::StrCat("topic=", topic) : ""));
+}
+
 }  // namespace cpts::projects

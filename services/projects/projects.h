@@ -15,6 +15,7 @@
 // - writes an audit entry with the workflow steps (join decisions, role changes, attendance).
 // Idempotent creates take a RequestKey (request id + fingerprint of the request).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -48,6 +49,7 @@ struct ProjectsDeps {
   DocumentRepository& documents;
   MeetingRepository& meetings;
   AttendanceRepository& attendance;
+  OutboxRepository& outbox;
   membership::client::MemberDirectory& members;
   const platform::Clock& clock;
   platform::IdGenerator& ids;
@@ -228,6 +230,15 @@ class Projects {
   absl::StatusOr<AttendanceStats> GetGroupAttendanceStats(const Caller& caller,
                                                           absl::string_view group_id, int year);
   absl::StatusOr<ProjectReport> GetProjectReport(const Caller& caller, int year);
+
+  // Outbox repairs (coordinator): the events the relay parked as dead, oldest first, and
+  // their re-queueing, by ids or all of a topic (see ValidateRequeueTarget), audited.
+  absl::StatusOr<Page<DeadEvent>> ListDeadOutboxEvents(const Caller& caller, int page_size,
+                                                       absl::string_view page_token);
+  absl::StatusOr<RequeueOutcome> RequeueOutboxEvents(const Caller& caller,
+                                                     const std::vector<int64_t>& ids,
+                                                     absl::string_view topic,
+                                                     absl::string_view reason);
 
  private:
   struct GroupView {

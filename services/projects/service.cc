@@ -556,6 +556,29 @@ void RegisterProjectsService(platform::RpcServer& server, Projects& p) {
                     ToProto(out, resp->mutable_report());
                     return absl::OkStatus();
                   });
+
+  // --- outbox repairs ------------------------------------------------------------------------
+  server.AddUnary(svc, &Svc::RequestListDeadOutboxEvents, "ListDeadOutboxEvents", coordinator,
+                  [&p](const CallContext& c, const v1::ListDeadOutboxEventsRequest& req,
+                       v1::ListDeadOutboxEventsResponse* resp) -> absl::Status {
+                    CPTS_ASSIGN_OR_RETURN(
+                        Page<DeadEvent> page,
+                        p.ListDeadOutboxEvents(c.principal, req.page_size(), req.page_token()));
+                    for (const DeadEvent& e : page.items) ToProto(e, resp->add_events());
+                    resp->set_next_page_token(page.next_page_token);
+                    return absl::OkStatus();
+                  });
+  server.AddUnary(svc, &Svc::RequestRequeueOutboxEvents, "RequeueOutboxEvents", coordinator,
+                  [&p](const CallContext& c, const v1::RequeueOutboxEventsRequest& req,
+                       v1::RequeueOutboxEventsResponse* resp) -> absl::Status {
+                    CPTS_ASSIGN_OR_RETURN(
+                        RequeueOutcome out,
+                        p.RequeueOutboxEvents(c.principal, {req.ids().begin(), req.ids().end()},
+                                              req.topic(), req.reason()));
+                    resp->mutable_requeued_ids()->Add(out.requeued.begin(), out.requeued.end());
+                    resp->mutable_not_dead_ids()->Add(out.not_dead.begin(), out.not_dead.end());
+                    return absl::OkStatus();
+                  });
 }
 
 }  // namespace cpts::projects

@@ -299,4 +299,42 @@ class AttendanceRepository {
       const std::optional<std::pair<absl::Time, std::string>>& before, int limit) = 0;
 };
 
+// An outbox event the relay parked as dead (docs/outbox.md).
+struct DeadEvent {
+  int64_t id = 0;  // the outbox seq
+  std::string topic{};
+  std::string event_key{};
+  int attempts = 0;
+  std::string last_error{};  // as stored: not necessarily valid UTF-8
+  absl::Time dead_time = absl::InfinitePast();
+};
+
+struct DeadEventPage {
+  std::vector<DeadEvent> events{};  // by id
+  int64_t next_after_id = 0;        // 0: last page
+};
+
+struct RequeueOutcome {
+  std::vector<int64_t> requeued{};  // pending again
+  std::vector<int64_t> not_dead{};  // asked for but not dead: untouched
+};
+
+// The tenant's rows of the platform outbox, for the coordinator's repairs.
+class OutboxRepository {
+ public:
+  virtual ~OutboxRepository() = default;
+
+  // Dead events with id > after_id, oldest first, at most `limit` (1 to 1000).
+  virtual absl::StatusOr<DeadEventPage> ListDeadEvents(absl::string_view tenant_id, int limit,
+                                                       int64_t after_id) = 0;
+
+  // In one transaction: re-queues the dead events among `ids` (or, when `ids` is empty, every
+  // dead event of `topic`) due at `now`, and writes `audit` with the outcome appended to its
+  // details. NotFound, nothing written, for an id that is no event of the tenant.
+  virtual absl::StatusOr<RequeueOutcome> RequeueEvents(absl::string_view tenant_id,
+                                                       const std::vector<int64_t>& ids,
+                                                       absl::string_view topic, absl::Time now,
+                                                       AuditEntry audit) = 0;
+};
+
 }  // namespace cpts::projects

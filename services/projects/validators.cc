@@ -291,4 +291,42 @@ absl::Status NormalizeDocument(Document& document, absl::string_view prefix) {
   return NormalizeInPlace(document.version_label, Field(prefix, "version"), 50, false);
 }
 
+absl::Status ValidateRequeueTarget(const std::vector<int64_t>& ids, absl::string_view topic) {
+  if (ids.empty() == topic.empty()) {
+    return FieldError(ids.empty() ? "ids" : "topic", "exactly one of ids and topic is required");
+  }
+  if (!ids.empty()) {
+    if (ids.size() > 100) return FieldError("ids", "at most 100 ids");
+    for (const int64_t id : ids) {
+      if (id <= 0) return FieldError("ids", absl::StrCat(id, " is not an event id"));
+    }
+    return absl::OkStatus();
+  }
+  if (topic.size() > 64) return FieldError("topic", "must be at most 64 characters");
+  for (const char c : topic) {
+    if (!(absl::ascii_islower(static_cast<unsigned char>(c)) ||
+          absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return FieldError("topic", "must contain only a-z, 0-9, '.', '_' and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string ScrubUtf8(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t start = i;
+    char32_t cp = 0;
+    if (DecodeUtf8(text, i, cp)) {
+      out.append(text.data() + start, i - start);
+    } else {
+      out.push_back('?');
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace cpts::projects

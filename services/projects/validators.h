@@ -5,6 +5,7 @@
 // wrong>"), the shape membership uses too. Pure functions: no I/O, no clock.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -64,5 +65,13 @@ absl::Status NormalizeTask(Task& task, absl::string_view prefix);
 // Normalises a document: group_id, title 1..200, exactly one of an https url and a storage
 // key of 1..500 printable ASCII characters, version label at most 50.
 absl::Status NormalizeDocument(Document& document, absl::string_view prefix);
+
+// What RequeueOutboxEvents re-queues: exactly one of 1 to 100 positive `ids` (field "ids")
+// and a `topic` of 1 to 64 characters of [a-z0-9._-] (field "topic").
+absl::Status ValidateRequeueTarget(const std::vector<int64_t>& ids, absl::string_view topic);
+
+// `text` with every byte that is not part of a valid UTF-8 sequence replaced by '?': a
+// consumer's error kept as raw bytes, made fit for a proto string.
+std::string ScrubUtf8(absl::string_view text);
 
 }  // namespace cpts::projects

@@ -190,5 +190,30 @@ TEST(NormalizeDocumentTest, ExactlyOneLocation) {
               StatusIs(absl::StatusCode::kInvalidArgument, "document.url"));
 }
 
+TEST(ValidateRequeueTargetTest, ExactlyOneOfIdsAndTopic) {
+  EXPECT_THAT(ValidateRequeueTarget({1, 7}, ""), IsOk());
+  EXPECT_THAT(ValidateRequeueTarget({}, "finance.attendance"), IsOk());
+  EXPECT_THAT(ValidateRequeueTarget({}, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "ids: exactly one"));
+  EXPECT_THAT(ValidateRequeueTarget({1}, "finance.attendance"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "topic: exactly one"));
+  EXPECT_THAT(ValidateRequeueTarget({3, 0}, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "ids: 0 is not an event id"));
+  EXPECT_THAT(ValidateRequeueTarget(std::vector<int64_t>(101, 1), ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "ids: at most 100"));
+  EXPECT_THAT(ValidateRequeueTarget({}, "Finance attendance"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "topic: must contain only"));
+  EXPECT_THAT(ValidateRequeueTarget({}, std::string(65, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument, "topic: must be at most 64"));
+}
+
+TEST(ScrubUtf8Test, ReplacesOnlyInvalidBytes) {
+  EXPECT_EQ(ScrubUtf8("tarif inconnu: réunion"), "tarif inconnu: réunion");
+  EXPECT_EQ(ScrubUtf8("cut \xC3"), "cut ?");
+  EXPECT_EQ(ScrubUtf8("a\xFF\xC3\xA9"
+                      "b"),
+            "a?éb");
+}
+
 }  // namespace
 }  // namespace cpts::projects

@@ -582,5 +582,84 @@ TEST_F(ProjectsFlowE2e, AYearOfAWorkingGroup) {
   EXPECT_EQ(stepped.participant().role(), pv1::GROUP_ROLE_ACTIVE_MEMBER);
 }
 
+TEST_F(ProjectsFlowE2e, CoordinatorSeesAndRequeuesDeadOutboxEventsOfItsTenantOnly) {
+  const int64_t first = ParkDeadOutboxEvent("m-1/p-1/1", "INVALID_ARGUMENT: no tariff");
+  const int64_t second = ParkDeadOutboxEvent("m-1/p-2/1", "OUT_OF_RANGE: year closed");
+  const std::string other = NewTenant("CPTS Voisine Fictive");
+  const int64_t foreign = ParkDeadOutboxEvent("m-9/p-9/1", "INVALID_ARGUMENT: x", other);
+
+  pv1::ListDeadOutboxEventsRequest list;
+  list.set_page_size(1);
+  pv1::ListDeadOutboxEventsResponse page;
+  grpc::Status st = projects_->ListDeadOutboxEvents(Ctx(coordinator_).get(), list, &page);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(page.events_size(), 1);
+  EXPECT_EQ(page.events(0).id(), first);
+  EXPECT_EQ(page.events(0).topic(), "finance.attendance");
+  EXPECT_EQ(page.events(0).event_key(), "m-1/p-1/1");
+  EXPECT_EQ(page.events(0).attempts(), 1);
+  EXPECT_EQ(page.events(0).last_error(), "INVALID_ARGUMENT: no tariff");
+  EXPECT_TRUE(page.events(0).has_dead_time());
+  list.set_page_token(page.next_page_token());
+  ASSERT_TRUE(projects_->ListDeadOutboxEvents(Ctx(coordinator_).get(), list, &page).ok());
+  ASSERT_EQ(page.events_size(), 1);  // the other tenant's event is not listed
+  EXPECT_EQ(page.events(0).id(), second);
+  EXPECT_TRUE(page.next_page_token().empty());
+
+  // A référent leads a group, not the CPTS.
+  const std::string referent_member = CreateActiveMember();
+  const pv1::WorkingGroup group = CreateGroup(CreateAction("Action relais").id());
+  Appoint(group.id(), Join(group.id(), referent_member, coordinator_).id());
+  const std::string referent = Token({"member"}, referent_member);
+  pv1::RequeueOutboxEventsRequest requeue;
+  requeue.add_ids(first);
+  requeue.set_reason("Tarif 2026 saisi");
+  pv1::RequeueOutboxEventsResponse requeued;
+  EXPECT_EQ(projects_->ListDeadOutboxEvents(Ctx(referent).get(), {}, &page).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(projects_->RequeueOutboxEvents(Ctx(referent).get(), requeue, &requeued).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  pv1::RequeueOutboxEventsRequest bad = requeue;
+  bad.set_topic("finance.attendance");
+  st = projects_->RequeueOutboxEvents(Ctx(coordinator_).get(), bad, &requeued);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(st.error_message(), "topic: ")) << st.error_message();
+  bad = requeue;
+  bad.clear_reason();
+  st = projects_->RequeueOutboxEvents(Ctx(coordinator_).get(), bad, &requeued);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(st.error_message(), "reason: ")) << st.error_message();
+  bad = requeue;
+  bad.add_ids(foreign);  // another tenant's event does not exist here
+  EXPECT_EQ(projects_->RequeueOutboxEvents(Ctx(coordinator_).get(), bad, &requeued).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(OutboxState(first), "dead:1");
+  EXPECT_TRUE(AuditRows("outbox", tenant_).empty()) << "a refused re-queue changes nothing";
+
+  st = projects_->RequeueOutboxEvents(Ctx(coordinator_).get(), requeue, &requeued);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(requeued.requeued_ids_size(), 1);
+  EXPECT_EQ(requeued.requeued_ids(0), first);
+  EXPECT_EQ(OutboxState(first), "pending:0");
+  // Again: no longer dead, reported and left alone.
+  ASSERT_TRUE(projects_->RequeueOutboxEvents(Ctx(coordinator_).get(), requeue, &requeued).ok());
+  EXPECT_EQ(requeued.requeued_ids_size(), 0);
+  ASSERT_EQ(requeued.not_dead_ids_size(), 1);
+  EXPECT_EQ(requeued.not_dead_ids(0), first);
+  pv1::RequeueOutboxEventsRequest by_topic;
+  by_topic.set_topic("finance.attendance");
+  by_topic.set_reason("Exercice rouvert");
+  ASSERT_TRUE(projects_->RequeueOutboxEvents(Ctx(coordinator_).get(), by_topic, &requeued).ok());
+  ASSERT_EQ(requeued.requeued_ids_size(), 1);
+  EXPECT_EQ(requeued.requeued_ids(0), second);
+  EXPECT_EQ(OutboxState(foreign), "dead:1");
+  const auto audit = AuditRows("outbox", tenant_);
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit.back().action, "projects.OUTBOX_REQUEUED");
+  EXPECT_EQ(audit.back().reason, "Tarif 2026 saisi");
+  EXPECT_EQ(audit.back().actor_subject, "user-coordinator");
+}
+
 }  // namespace
 }  // namespace cpts::e2e

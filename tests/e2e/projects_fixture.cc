@@ -175,6 +175,30 @@ std::vector<projects::v1::AttendanceEntitlementEvent> ProjectsE2e::OutboxEvents(
   return out;
 }
 
+int64_t ProjectsE2e::ParkDeadOutboxEvent(const std::string& event_key, const std::string& error,
+                                         const std::string& tenant) const {
+  const std::string owner = tenant.empty() ? tenant_ : tenant;
+  EXPECT_TRUE(
+      platform::db::test_util::Exec(
+          *suite->projects_admin,
+          absl::StrCat("INSERT INTO outbox_event (tenant_id, topic, event_key, payload, "
+                       "created_at, state, attempts, next_attempt_at, last_error) VALUES "
+                       "('",
+                       owner, "', 'finance.attendance', '", event_key,
+                       "', '', UTC_TIMESTAMP(6), 'dead', 1, UTC_TIMESTAMP(6), '", error, "')"))
+          .ok());
+  return platform::db::test_util::QueryInt(
+      *suite->projects_admin,
+      absl::StrCat("SELECT seq FROM outbox_event WHERE tenant_id = '", owner,
+                   "' AND topic = 'finance.attendance' AND event_key = '", event_key, "'"));
+}
+
+std::string ProjectsE2e::OutboxState(int64_t id) const {
+  return platform::db::test_util::QueryString(
+      *suite->projects_admin,
+      absl::StrCat("SELECT CONCAT(state, ':', attempts) FROM outbox_event WHERE seq = ", id));
+}
+
 std::vector<platform::db::AuditRecord> ProjectsE2e::AuditRows(
     const std::string& resource_type, const std::string& resource_id) const {
   auto lease = suite->projects_admin->Acquire();

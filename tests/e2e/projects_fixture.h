@@ -56,6 +56,12 @@ class ProjectsE2e : public ::testing::Test {
 
   // The outbox events of the test's tenant (topic finance.attendance), in append order.
   std::vector<projects::v1::AttendanceEntitlementEvent> OutboxEvents() const;
+  // Parks an event of the test's tenant (or of `tenant`) in the outbox as the relay does when
+  // finance refuses it: state 'dead' after one attempt, with `error`. Returns its id (seq).
+  int64_t ParkDeadOutboxEvent(const std::string& event_key, const std::string& error,
+                              const std::string& tenant = "") const;
+  // "state:attempts" of an outbox event.
+  std::string OutboxState(int64_t id) const;
   // The audit records of one resource in the projects schema, newest first.
   std::vector<platform::db::AuditRecord> AuditRows(const std::string& resource_type,
                                                    const std::string& resource_id) const;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "services/platform/core/status_macros.h"
 #include "services/platform/db/sql_errors.h"
 #include "services/platform/db/transaction.h"
 
@@ -56,10 +57,34 @@ UPDATE outbox_event
 SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
 WHERE tenant_id = ? AND seq = ?)sql";
 
+// next_attempt_at means nothing for a dead event: it keeps when the event died, for operators.
 constexpr std::string_view kMarkDead = R"sql(
 UPDATE outbox_event
-SET state = 'dead', attempts = attempts + 1, last_error = ?
+SET state = 'dead', attempts = attempts + 1, last_error = ?, next_attempt_at = ?
 WHERE tenant_id = ? AND seq = ?)sql";
+
+constexpr std::string_view kListDead = R"sql(
+SELECT seq, topic, event_key, attempts, last_error, next_attempt_at
+FROM outbox_event
+WHERE tenant_id = ? AND state = 'dead' AND seq > ?
+ORDER BY seq
+LIMIT ?)sql";
+
+constexpr std::string_view kLockEvent = R"sql(
+SELECT state FROM outbox_event WHERE tenant_id = ? AND seq = ? FOR UPDATE)sql";
+
+constexpr std::string_view kLockDeadOfTopic = R"sql(
+SELECT seq FROM outbox_event
+WHERE tenant_id = ? AND state = 'dead' AND topic = ?
+ORDER BY seq
+FOR UPDATE)sql";
+
+constexpr std::string_view kRequeue = R"sql(
+UPDATE outbox_event
+SET state = 'pending', attempts = 0, next_attempt_at = ?
+WHERE tenant_id = ? AND seq = ? AND state = 'dead')sql";
+
+constexpr int kMaxDeadPage = 1000;
 
 constexpr size_t kMaxLastErrorBytes = 1000;
 constexpr char kTimeFormat[] = "%Y-%m-%d %H:%M:%E6S";
@@ -181,6 +206,111 @@ absl::Status AppendOutbox(Connection& conn, const OutboxEvent& event) {
     }
     return status;
   }
+}
+
+absl::StatusOr<DeadOutboxPage> ListDeadOutbox(Connection& conn, std::string_view tenant_id,
+                                              int limit, int64_t after_seq) {
+  if (limit < 1 || limit > kMaxDeadPage) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dead outbox events: limit must be in [1, ", kMaxDeadPage, "]"));
+  }
+  DeadOutboxPage page;
+  try {
+    sql::PreparedStatement& list = conn.Prepare(kListDead);
+    list.setString(1, std::string(tenant_id));
+    list.setInt64(2, after_seq);
+    list.setInt(3, limit + 1);  // one more tells whether there is a next page
+    std::unique_ptr<sql::ResultSet> rs(list.executeQuery());
+    while (rs->next()) {
+      if (page.events.size() == static_cast<size_t>(limit)) {
+        page.next_after_seq = page.events.back().seq;
+        break;
+      }
+      DeadOutboxEvent e;
+      e.seq = rs->getInt64(1);
+      e.topic = rs->getString(2);
+      e.event_key = rs->getString(3);
+      e.attempts = rs->getInt(4);
+      e.last_error = rs->getString(5);
+      absl::StatusOr<absl::Time> dead_since = ParseSqlTime("next_attempt_at", rs->getString(6));
+      if (!dead_since.ok()) {
+        return dead_since.status();
+      }
+      e.dead_since = *dead_since;
+      page.events.push_back(std::move(e));
+    }
+  } catch (const sql::SQLException& e) {
+    return MapSqlException(e, "list dead outbox events");
+  }
+  return page;
+}
+
+namespace {
+void Requeue(Connection& conn, std::string_view tenant_id, int64_t seq, absl::Time now) {
+  sql::PreparedStatement& requeue = conn.Prepare(kRequeue);
+  requeue.setDateTime(1, SqlTime(now));
+  requeue.setString(2, std::string(tenant_id));
+  requeue.setInt64(3, seq);
+  requeue.executeUpdate();
+}
+}  // namespace
+
+absl::StatusOr<OutboxRequeueResult> RequeueDeadOutbox(Connection& conn, std::string_view tenant_id,
+                                                      const std::vector<int64_t>& seqs,
+                                                      absl::Time now) {
+  if (seqs.empty()) {
+    return absl::InvalidArgumentError("re-queue outbox events: no event id");
+  }
+  std::vector<int64_t> sorted = seqs;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  OutboxRequeueResult result;
+  try {
+    std::vector<int64_t> dead;
+    dead.reserve(sorted.size());
+    result.not_dead.reserve(sorted.size());
+    for (const int64_t seq : sorted) {
+      sql::PreparedStatement& lock = conn.Prepare(kLockEvent);
+      lock.setString(1, std::string(tenant_id));
+      lock.setInt64(2, seq);
+      std::unique_ptr<sql::ResultSet> rs(lock.executeQuery());
+      if (!rs->next()) {
+        return absl::NotFoundError(absl::StrCat("outbox event ", seq, " not found"));
+      }
+      (rs->getString(1) == "dead" ? dead : result.not_dead).push_back(seq);
+    }
+    for (const int64_t seq : dead) {
+      Requeue(conn, tenant_id, seq, now);
+    }
+    result.requeued = std::move(dead);
+  } catch (const sql::SQLException& e) {
+    return MapSqlException(e, "re-queue outbox events");
+  }
+  return result;
+}
+
+absl::StatusOr<OutboxRequeueResult> RequeueDeadOutboxTopic(Connection& conn,
+                                                           std::string_view tenant_id,
+                                                           std::string_view topic, absl::Time now) {
+  CPTS_RETURN_IF_ERROR(CheckTopic(absl::string_view(topic.data(), topic.size())));
+  OutboxRequeueResult result;
+  try {
+    {
+      sql::PreparedStatement& lock = conn.Prepare(kLockDeadOfTopic);
+      lock.setString(1, std::string(tenant_id));
+      lock.setString(2, std::string(topic));
+      std::unique_ptr<sql::ResultSet> rs(lock.executeQuery());
+      while (rs->next()) {
+        result.requeued.push_back(rs->getInt64(1));
+      }
+    }
+    for (const int64_t seq : result.requeued) {
+      Requeue(conn, tenant_id, seq, now);
+    }
+  } catch (const sql::SQLException& e) {
+    return MapSqlException(e, "re-queue outbox events");
+  }
+  return result;
 }
 
 absl::StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(
@@ -334,8 +464,9 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
           case Outcome::kDead: {
             sql::PreparedStatement& mark = conn.Prepare(kMarkDead);
             mark.setString(1, LastError(delivery));
-            mark.setString(2, event.tenant_id);
-            mark.setInt64(3, event.seq);
+            mark.setDateTime(2, SqlTime(now));
+            mark.setString(3, event.tenant_id);
+            mark.setInt64(4, event.seq);
             mark.executeUpdate();
             ++tally.dead;
             --tally.pending;

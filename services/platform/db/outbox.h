@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -57,6 +58,47 @@ struct OutboxEvent {
 // MariaDB undoes only the failed INSERT, so the transaction may continue, or return the error
 // to roll the whole change back); otherwise the mapped database error.
 absl::Status AppendOutbox(Connection& conn, const OutboxEvent& event);
+
+// A parked event as an operator sees it (ListDeadOutbox).
+struct DeadOutboxEvent {
+  int64_t seq = 0;  // the event's id
+  std::string topic{};
+  std::string event_key{};
+  int attempts = 0;          // delivery attempts made, the last one included
+  std::string last_error{};  // the consumer's last answer, as the relay recorded it
+  // When the relay parked it (its Clock). Events parked before this was recorded show the time
+  // their last attempt was due, which is no later.
+  absl::Time dead_since = absl::InfinitePast();
+};
+
+struct DeadOutboxPage {
+  std::vector<DeadOutboxEvent> events{};  // oldest first (by seq)
+  int64_t next_after_seq = 0;             // pass as after_seq for the next page; 0: no more
+};
+
+// Lists the dead events of `tenant_id` with seq > after_seq, oldest first, at most `limit`
+// (1..1000, else InvalidArgument).
+absl::StatusOr<DeadOutboxPage> ListDeadOutbox(Connection& conn, std::string_view tenant_id,
+                                              int limit, int64_t after_seq = 0);
+
+struct OutboxRequeueResult {
+  std::vector<int64_t> requeued{};  // now pending again, in seq order
+  std::vector<int64_t> not_dead{};  // asked for, but pending or delivered: left as they were
+};
+
+// Puts dead events of `tenant_id` back to pending with attempts = 0 and next_attempt_at = now
+// (from the caller's Clock, as the relay compares it with its own), so the next relay pass
+// delivers them; last_error is kept until then. Run it in the caller's transaction (with its
+// audit row). Events that are not dead are left untouched and reported in not_dead.
+// By ids: NotFound naming the first id that is not an event of the tenant (then nothing must
+// be committed: return the error from the transaction); InvalidArgument for an empty list.
+absl::StatusOr<OutboxRequeueResult> RequeueDeadOutbox(Connection& conn, std::string_view tenant_id,
+                                                      const std::vector<int64_t>& seqs,
+                                                      absl::Time now);
+// Every dead event of `topic` (InvalidArgument for an invalid topic); none is not an error.
+absl::StatusOr<OutboxRequeueResult> RequeueDeadOutboxTopic(Connection& conn,
+                                                           std::string_view tenant_id,
+                                                           std::string_view topic, absl::Time now);
 
 struct OutboxRelayOptions {
   int batch_size = 50;  // events claimed (and locked) per RunOnce

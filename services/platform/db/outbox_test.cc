@@ -7,9 +7,11 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -113,6 +115,20 @@ class Receiver {
   std::set<std::string> effects_;
   std::map<std::string, std::deque<absl::Status>> script_;
 };
+
+// RunInTransaction for a function returning a StatusOr: its value once committed.
+template <typename Fn>
+auto InTransaction(ConnectionPool& pool, Fn fn) -> decltype(fn(std::declval<Connection&>())) {
+  std::optional<decltype(fn(std::declval<Connection&>()))> out;
+  const absl::Status status = RunInTransaction(pool, [&](Connection& conn) -> absl::Status {
+    out.emplace(fn(conn));
+    return out->status();
+  });
+  if (!status.ok()) {
+    return status;
+  }
+  return *std::move(out);
+}
 
 class OutboxTest : public ::testing::Test {
  protected:
@@ -588,6 +604,107 @@ TEST_F(OutboxTest, CreateValidatesItsArguments) {
                           {.base_backoff = absl::Seconds(2), .max_backoff = absl::Seconds(1)},
                           {{kTopic, receiver.Fn()}}),
       StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(OutboxTest, DeadEventsAreListedOldestFirstPagedAndRequeuedForDelivery) {
+  ASSERT_THAT(Append({Event("t1", "a"), Event("t1", "b"), Event("t1", "ok"), Event("t1", "c"),
+                      Event("t2", "a")}),
+              IsOk());
+  Receiver receiver;
+  for (const char* key : {"a", "b", "c", "a"}) {  // "a" twice: t1's, then t2's
+    receiver.Script(key, {absl::OutOfRangeError(absl::StrCat("no rate for ", key))});
+  }
+  std::unique_ptr<OutboxRelay> relay = Relay(receiver);
+  ASSERT_NE(relay, nullptr);
+  const absl::Time died = clock_.Now();
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(5));
+
+  std::vector<DeadOutboxEvent> seen;
+  int64_t after = 0;
+  int pages = 0;
+  do {
+    absl::StatusOr<DeadOutboxPage> page = InTransaction(
+        *app_, [&](Connection& conn) { return ListDeadOutbox(conn, "t1", 2, after); });
+    ASSERT_THAT(page, IsOk());
+    seen.insert(seen.end(), page->events.begin(), page->events.end());
+    after = page->next_after_seq;
+    ++pages;
+  } while (after != 0 && pages < 5);
+  EXPECT_EQ(pages, 2);
+  ASSERT_EQ(seen.size(), 3u);  // only t1's, oldest first
+  EXPECT_EQ(seen[0].event_key, "a");
+  EXPECT_EQ(seen[1].event_key, "b");
+  EXPECT_EQ(seen[2].event_key, "c");
+  EXPECT_LT(seen[0].seq, seen[1].seq);
+  EXPECT_EQ(seen[0].topic, kTopic);
+  EXPECT_EQ(seen[0].attempts, 1);
+  EXPECT_THAT(seen[0].last_error, HasSubstr("no rate for a"));
+  EXPECT_EQ(seen[0].dead_since, died);
+
+  const int64_t ok_seq = QueryInt(*app_, "SELECT seq FROM outbox_event WHERE event_key = 'ok'");
+  const int64_t t2_seq = QueryInt(*app_, "SELECT seq FROM outbox_event WHERE tenant_id = 't2'");
+  clock_.Advance(absl::Hours(1));
+  // Another tenant's id is unknown, and the whole call changes nothing.
+  EXPECT_THAT(
+      RunInTransaction(
+          *app_,
+          [&](Connection& conn) -> absl::Status {
+            return RequeueDeadOutbox(conn, "t1", {seen[0].seq, t2_seq}, clock_.Now()).status();
+          }),
+      StatusIs(absl::StatusCode::kNotFound, absl::StrCat(t2_seq)));
+  EXPECT_EQ(StateOf("t1", "a"), "dead:1");
+  absl::StatusOr<OutboxRequeueResult> requeued = InTransaction(*app_, [&](Connection& conn) {
+    return RequeueDeadOutbox(conn, "t1", {ok_seq, seen[0].seq}, clock_.Now());
+  });
+  ASSERT_THAT(requeued, IsOk());
+  EXPECT_THAT(requeued->requeued, ::testing::ElementsAre(seen[0].seq));
+  EXPECT_THAT(requeued->not_dead, ::testing::ElementsAre(ok_seq));
+  EXPECT_EQ(StateOf("t1", "a"), "pending:0");
+  EXPECT_EQ(StateOf("t1", "ok"), "delivered:1");  // untouched
+  EXPECT_EQ(StateOf("t2", "a"), "dead:1");
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(1));  // due at once, delivered this time
+  EXPECT_EQ(StateOf("t1", "a"), "delivered:1");
+  EXPECT_EQ(receiver.Deliveries(absl::StrCat("t1/", kTopic, "/a")), 2);
+}
+
+TEST_F(OutboxTest, RequeueByTopicTakesEveryDeadEventOfTheTenantAndTopicOnly) {
+  OutboxEvent other = Event("t1", "x");
+  other.topic = "projects.other";
+  ASSERT_THAT(Append({Event("t1", "a"), Event("t1", "b"), other, Event("t2", "c")}), IsOk());
+  Receiver receiver;
+  for (const char* key : {"a", "b", "x", "c"}) {
+    receiver.Script(key, {absl::FailedPreconditionError("refused")});
+  }
+  absl::StatusOr<std::unique_ptr<OutboxRelay>> relay = OutboxRelay::Create(
+      *app_, clock_, {}, {{kTopic, receiver.Fn()}, {"projects.other", receiver.Fn()}});
+  ASSERT_THAT(relay, IsOk());
+  EXPECT_THAT((*relay)->RunOnce(), IsOkAndHolds(4));
+  absl::StatusOr<OutboxRequeueResult> requeued = InTransaction(*app_, [&](Connection& conn) {
+    return RequeueDeadOutboxTopic(conn, "t1", kTopic, clock_.Now());
+  });
+  ASSERT_THAT(requeued, IsOk());
+  EXPECT_EQ(requeued->requeued.size(), 2u);
+  EXPECT_EQ(StateOf("t1", "a"), "pending:0");
+  EXPECT_EQ(StateOf("t1", "b"), "pending:0");
+  EXPECT_EQ(StateOf("t1", "x"), "dead:1");
+  EXPECT_EQ(StateOf("t2", "c"), "dead:1");
+  requeued = InTransaction(*app_, [&](Connection& conn) {
+    return RequeueDeadOutboxTopic(conn, "t1", kTopic, clock_.Now());
+  });
+  ASSERT_THAT(requeued, IsOk());
+  EXPECT_TRUE(requeued->requeued.empty());
+  EXPECT_THAT(RunInTransaction(
+                  *app_,
+                  [&](Connection& conn) -> absl::Status {
+                    return RequeueDeadOutboxTopic(conn, "t1", "Bad Topic", clock_.Now()).status();
+                  }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RunInTransaction(*app_,
+                               [&](Connection& conn) -> absl::Status {
+                                 return ListDeadOutbox(conn, "t1", 0).status();
+                               }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace
