@@ -227,12 +227,10 @@ absl::StatusOr<std::string> BatchCsv(const PaymentBatch& batch,
         return FieldError("entitlements", absl::StrCat("missing entitlement ", id));
       }
       const Entitlement& e = *it->second;
-      const std::string amount = e.amount_cents < 0
-                                     ? absl::StrCat("-", FormatEuros(-e.amount_cents))
-                                     : FormatEuros(e.amount_cents);
-      out += CsvLine({batch.id, line.payee_member_id, line.payee_name, line.iban,
-                      line.end_to_end_id, e.id, e.meeting_id, absl::FormatCivilTime(e.meeting_date),
-                      e.member_id, e.action_id, amount, status, std::string(CategoryName(e))});
+      out +=
+          CsvLine({batch.id, line.payee_member_id, line.payee_name, line.iban, line.end_to_end_id,
+                   e.id, e.meeting_id, absl::FormatCivilTime(e.meeting_date), e.member_id,
+                   e.action_id, FormatEuros(e.amount_cents), status, std::string(CategoryName(e))});
     }
   }
   return out;
